@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from campaigns import selectors
+from campaigns.forms import CampaignForm, ElementForm, UniverseForm
+from campaigns.models import Campaign, Element, Universe
+from mediastudio.jobs.selectors import job_list
+
+
+def _current_workspace(request, *, write: bool = False):
+    workspace = request.workspace
+    if workspace is None:
+        raise Http404("You are not a member of any workspace yet.")
+    if write:
+        selectors.require_write(user=request.user, workspace_id=workspace.pk)
+    return workspace
+
+
+@login_required
+def dashboard(request):
+    workspace = request.workspace
+    campaigns = selectors.campaign_list(user=request.user, workspace=workspace)[:12] if workspace else []
+    jobs = job_list(user=request.user, workspace_id=workspace.pk)[:10] if workspace else []
+    return render(request, "campaigns/dashboard.html", {"campaigns": campaigns, "jobs": jobs})
+
+
+@login_required
+@require_POST
+def workspace_switch(request):
+    membership = selectors.membership_get(user=request.user, workspace_id=request.POST.get("workspace"))
+    if membership is None:
+        raise Http404("No such workspace.")
+    request.session["workspace_id"] = membership.workspace_id
+    return redirect(request.POST.get("next") or "dashboard")
+
+
+def _save_form(request, form, *, success_message: str):
+    """Form validation, then the model's full_clean through the form; errors stay on the page."""
+    if form.is_valid():
+        obj = form.save()
+        messages.success(request, success_message)
+        return obj
+    return None
+
+
+# ---------------------------------------------------------------------------- universes
+
+
+@login_required
+def universe_list(request):
+    universes = selectors.universe_list(user=request.user, workspace=request.workspace) if request.workspace else []
+    return render(request, "campaigns/universe_list.html", {"universes": universes})
+
+
+@login_required
+def universe_detail(request, pk):
+    universe = selectors.scoped_get(Universe.objects.all(), user=request.user, pk=pk)
+    return render(request, "campaigns/universe_detail.html", {"universe": universe, "elements": universe.elements.all()})
+
+
+@login_required
+def universe_edit(request, pk=None):
+    if pk is None:
+        workspace = _current_workspace(request, write=True)
+        instance = None
+    else:
+        instance = selectors.scoped_get(Universe.objects.all(), user=request.user, write=True, pk=pk)
+        workspace = instance.workspace
+    form = UniverseForm(request.POST or None, instance=instance, workspace=workspace)
+    if request.method == "POST":
+        obj = _save_form(request, form, success_message="Universe saved.")
+        if obj:
+            return redirect("campaigns:universe-detail", pk=obj.pk)
+    return render(request, "campaigns/form.html", {"form": form, "title": "Edit universe" if instance else "New universe", "cancel_url": "campaigns:universe-list"}, status=400 if form.errors else 200)
+
+
+# ---------------------------------------------------------------------------- elements
+
+
+@login_required
+def element_detail(request, pk):
+    element = selectors.scoped_get(Element.objects.select_related("universe"), user=request.user, path="universe__workspace", pk=pk)
+    return render(request, "campaigns/element_detail.html", {"element": element})
+
+
+@login_required
+def element_edit(request, universe_pk=None, pk=None):
+    if pk is None:
+        universe = selectors.scoped_get(Universe.objects.all(), user=request.user, write=True, pk=universe_pk)
+        instance = None
+    else:
+        instance = selectors.scoped_get(
+            Element.objects.select_related("universe"), user=request.user, write=True, path="universe__workspace", pk=pk
+        )
+        universe = instance.universe
+    form = ElementForm(request.POST or None, instance=instance, universe=universe)
+    if request.method == "POST":
+        obj = _save_form(request, form, success_message="Element saved.")
+        if obj:
+            return redirect("campaigns:element-detail", pk=obj.pk)
+    return render(request, "campaigns/form.html", {"form": form, "title": f"Element of {universe.name}", "cancel_url": "campaigns:universe-list"}, status=400 if form.errors else 200)
+
+
+# ---------------------------------------------------------------------------- campaigns
+
+
+@login_required
+def campaign_list(request):
+    campaigns = selectors.campaign_list(user=request.user, workspace=request.workspace) if request.workspace else []
+    return render(request, "campaigns/campaign_list.html", {"campaigns": campaigns})
+
+
+@login_required
+def campaign_detail(request, pk):
+    campaign = selectors.scoped_get(Campaign.objects.select_related("universe"), user=request.user, pk=pk)
+    jobs = job_list(user=request.user).filter(campaign=campaign)[:20]
+    return render(request, "campaigns/campaign_detail.html", {"campaign": campaign, "jobs": jobs})
+
+
+@login_required
+def campaign_edit(request, pk=None):
+    if pk is None:
+        workspace = _current_workspace(request, write=True)
+        instance = None
+    else:
+        instance = selectors.scoped_get(Campaign.objects.all(), user=request.user, write=True, pk=pk)
+        workspace = instance.workspace
+    form = CampaignForm(request.POST or None, instance=instance, workspace=workspace)
+    if request.method == "POST":
+        obj = _save_form(request, form, success_message="Campaign saved.")
+        if obj:
+            return redirect("campaigns:campaign-detail", pk=obj.pk)
+    return render(request, "campaigns/form.html", {"form": form, "title": "Edit campaign" if instance else "New campaign", "cancel_url": "campaigns:campaign-list"}, status=400 if form.errors else 200)
+
+
+def permission_denied(request, exception=None):
+    return render(request, "403.html", status=403)
+
+
+__all__ = ["PermissionDenied"]

@@ -1,0 +1,76 @@
+"""Media files of a workspace, with the metadata read from their content (never from their name)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+
+def asset_upload_to(instance: "MediaAsset", filename: str) -> str:
+    # Content-addressed: the same bytes land at the same key inside a workspace.
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"ws{instance.workspace_id}/{instance.sha256[:2]}/{instance.sha256}.{ext}"
+
+
+def preview_upload_to(instance: "MediaAsset", filename: str) -> str:
+    return f"ws{instance.workspace_id}/previews/{instance.uuid}/{filename}"
+
+
+class MediaAsset(models.Model):
+    class Kind(models.TextChoices):
+        VIDEO = "video", "Video"
+        AUDIO = "audio", "Audio"
+        IMAGE = "image", "Image"
+        SUBTITLE = "subtitle", "Subtitle"
+
+    class Source(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded"
+        GENERATED = "generated", "Generated"
+        RENDERED = "rendered", "Rendered"
+        FETCHED = "fetched", "Fetched"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey("campaigns.Workspace", on_delete=models.CASCADE, related_name="assets")
+    campaign = models.ForeignKey("campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="assets")
+    element = models.ForeignKey("campaigns.Element", null=True, blank=True, on_delete=models.SET_NULL, related_name="assets")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.UPLOADED)
+    title = models.CharField(max_length=200, blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    file = models.FileField(upload_to=asset_upload_to, max_length=300)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.BigIntegerField(default=0)
+    mime = models.CharField(max_length=100, blank=True)
+    duration = models.FloatField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    fps = models.FloatField(null=True, blank=True)
+    video_codec = models.CharField(max_length=40, blank=True)
+    audio_codec = models.CharField(max_length=40, blank=True)
+    bitrate = models.PositiveBigIntegerField(null=True, blank=True)
+    audio_channels = models.PositiveSmallIntegerField(null=True, blank=True)
+    loudness_lufs = models.FloatField(null=True, blank=True)
+    poster = models.FileField(upload_to=preview_upload_to, blank=True, max_length=300)
+    thumbnail = models.FileField(upload_to=preview_upload_to, blank=True, max_length=300)
+    scrub_strip = models.FileField(upload_to=preview_upload_to, blank=True, max_length=300)
+    waveform = models.FileField(upload_to=preview_upload_to, blank=True, max_length=300)
+    tags = models.JSONField(default=list, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "sha256"], name="asset_stored_once_per_workspace"),
+        ]
+        indexes = [models.Index(fields=["workspace", "kind", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.title or self.original_name or str(self.uuid)
+
+    @property
+    def display_name(self) -> str:
+        return str(self)

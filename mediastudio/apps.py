@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MediastudioConfig(AppConfig):
+    name = "mediastudio"
+    verbose_name = "MediaStudio"

@@ -1,0 +1,17 @@
+"""Settings for the test suite: the real settings, with fast hashing, the in-memory channel layer
+and synchronous tasks for unit tests. Integration tests (marked) override these with the real
+Redis channel layer and a real qcluster, on the database named by DATABASE_URL."""
+
+from mediastudio.settings import *  # noqa: F403
+from mediastudio.settings import Q_CLUSTER, VAR_DIR
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+MEDIA_ROOT = VAR_DIR / "test-media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT}},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+SAFE_FETCH_ALLOW_LOOPBACK = True  # provider fakes serve results from 127.0.0.1
+FIELD_ENCRYPTION_KEYS = ["p3y6cP1n1mF4j3nJjv2mR9mYf2Q1m3bqKJ0c8W4x3nE="]
