@@ -213,9 +213,11 @@ GEMINI_API_KEY = env_secret("GEMINI_API_KEY")
 GEMINI_BASE_URL = env_str("GEMINI_BASE_URL", "https://generativelanguage.googleapis.com")
 KLING_ACCESS_KEY = env_secret("KLING_ACCESS_KEY")
 KLING_SECRET_KEY = env_secret("KLING_SECRET_KEY")
-KLING_BASE_URL = env_str("KLING_BASE_URL", "")
+KLING_BASE_URL = env_str("KLING_BASE_URL", "https://api-singapore.klingai.com")
 LUMA_API_KEY = env_secret("LUMA_API_KEY")
-LUMA_BASE_URL = env_str("LUMA_BASE_URL", "")
+LUMA_BASE_URL = env_str("LUMA_BASE_URL", "https://agents.lumalabs.ai/v1")
+LUMA_DREAM_MACHINE_API_KEY = env_secret("LUMA_DREAM_MACHINE_API_KEY")
+LUMA_DREAM_MACHINE_BASE_URL = env_str("LUMA_DREAM_MACHINE_BASE_URL", "https://api.lumalabs.ai/dream-machine/v1")
 FAL_KEY = env_secret("FAL_KEY")
 FAL_BASE_URL = env_str("FAL_BASE_URL", "https://queue.fal.run")
 REPLICATE_API_TOKEN = env_secret("REPLICATE_API_TOKEN")
@@ -277,4 +279,6 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_USE_FINDERS = DEBUG  # development serves static files straight from static/, no collectstatic
+if DEBUG:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,8 @@ Redis channel layer and a real qcluster, on the database named by DATABASE_URL."
 from mediastudio.settings import *  # noqa: F403
 from mediastudio.settings import Q_CLUSTER, VAR_DIR
 
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# MD5 keeps unit tests fast; PBKDF2 stays available for users that real server processes log in.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 MEDIA_ROOT = VAR_DIR / "test-media"

@@ -53,6 +53,17 @@ def api_client():
     return APIClient()
 
 
+def server_user(username: str, workspace, role: str = "owner"):
+    """A member whose password the real settings (another process) can check: PBKDF2, not MD5."""
+    from django.contrib.auth.hashers import make_password
+
+    user = UserFactory(username=username)
+    user.password = make_password("pw-for-tests-123", hasher="pbkdf2_sha256")
+    user.save(update_fields=["password"])
+    MembershipFactory(workspace=workspace, user=user, role=role)
+    return user
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

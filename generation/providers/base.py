@@ -20,9 +20,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 from mediastudio.lib.providers import BaseProvider, ProviderError
+
+if TYPE_CHECKING:
+    from mediastudio.lib.http import HttpClient
 
 # Capabilities a video model (or provider) can declare.
 TEXT_TO_VIDEO = "text_to_video"
@@ -244,12 +247,46 @@ class VideoProvider(BaseProvider):
 
     def download(self, result: PollResult, dest: Path) -> Path:
         """Copy the finished video to `dest`. Default: SSRF-safe fetch of the first result URL."""
-        from media_assets.safe_fetch import fetch_to_file
-
         if not result.result_urls:
             raise ProviderError(f"{self.verbose_name} returned no video.", permanent=True, code="empty_result")
-        fetch_to_file(result.result_urls[0], dest, max_bytes=self.setting("MEDIA_MAX_UPLOAD_BYTES", 2 * 1024**3))
+        return self.fetch_url(result.result_urls[0], dest)
+
+    def fetch_url(self, url: str, dest: Path, *, headers: Mapping[str, str] | None = None) -> Path:
+        """Fetch a vendor URL through the SSRF-safe fetcher; its refusals become ProviderErrors.
+        A 403/404/410 on a result URL means the vendor's link expired."""
+        from media_assets.safe_fetch import FetchError, UnsafeURL, fetch_to_file
+
+        loopback = bool(self.setting("SAFE_FETCH_ALLOW_LOOPBACK", False))
+        options: dict[str, Any] = {
+            "max_bytes": int(self.setting("MEDIA_MAX_UPLOAD_BYTES", 2 * 1024**3)),
+            "allowed_ports": range(1, 65536) if loopback else tuple(self.setting("SAFE_FETCH_ALLOWED_PORTS", (80, 443))),
+            "allowed_networks": ["127.0.0.1/32"] if loopback else [],
+        }
+        if headers:
+            options["headers"] = dict(headers)
+        try:
+            fetch_to_file(url, dest, **options)
+        except UnsafeURL as exc:
+            raise ProviderError(f"{self.verbose_name} result URL refused: {exc}", permanent=True, code="unsafe_url") from None
+        except FetchError as exc:
+            text = str(exc)
+            expired = any(f"HTTP {code}" in text or f"status {code}" in text for code in (403, 404, 410))
+            raise ProviderError(
+                f"{self.verbose_name} result download failed: {text}",
+                permanent=expired,
+                code="output_expired" if expired else "download_failed",
+            ) from None
         return dest
+
+    def http_client(self, *, base_url: str, headers: Mapping[str, str], secrets: tuple[str, ...] = ()) -> "HttpClient":
+        """The shared outbound client, with this adapter's retry sleep (tests inject HTTP_SLEEP)."""
+        from mediastudio.lib.http import HttpClient
+
+        options: dict[str, Any] = {"base_url": base_url, "headers": dict(headers), "secrets": secrets, "vendor": self.verbose_name}
+        sleep = self.setting("HTTP_SLEEP", None)
+        if sleep is not None:
+            options["sleep"] = sleep
+        return HttpClient(**options)
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent | None:
         return None

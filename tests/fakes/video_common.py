@@ -1,0 +1,419 @@
+"""Shared toolkit for fake video-vendor HTTP servers (used by every tests/fakes/<vendor>_server.py).
+
+A fake is a real threaded HTTP server on 127.0.0.1 (port 0) that speaks one vendor's protocol.
+Subclass `FakeVideoServer`, declare routes with `@route`, and use what the base gives:
+
+    class AcmeFake(FakeVideoServer):
+        vendor = "acme"
+        SEQUENCE = (("queued", None), ("running", 0.4), ("running", 0.8), ("done", 1.0))
+
+        def error_body(self, status, message, code=""):       # the vendor's error shape
+            return {"error": {"message": message, "code": code}}
+
+        @route("POST", r"/v1/videos")
+        def create(self, req):
+            if req.header("authorization") != "Bearer good":
+                return self.error(401, "bad key")
+            task = self.new_task(req.json, sequence=self.SEQUENCE)
+            return Reply(200, {"id": task.id})
+
+        @route("GET", r"/v1/videos/(?P<task_id>[^/]+)")
+        def get(self, req, task_id):
+            task = self.tasks[task_id]
+            state, progress = task.advance()                   # one step per poll
+            ...
+
+    with AcmeFake() as fake:                                   # starts; .stop() on exit
+        fake.url                                               # "http://127.0.0.1:<port>"
+        fake.requests                                          # log: list[LoggedRequest]
+        fake.inject(429, headers={"Retry-After": "3"})         # next matching request fails
+        fake.switches.moderation = True                        # next tasks end moderated
+        fake.switches.never_finish = True                      # next tasks never leave "running"
+        fake.switches.expire_outputs = True                    # output URLs are born expired
+        fake.output_url()                                      # signed, expiring MP4 URL
+
+Public API (kept small and stable; other fakes import it):
+    route(method, pattern)            decorator for handler methods (pattern: full-match regex on the path)
+    Reply(status, body, headers)      body: dict/list (JSON), bytes, or str
+    Request                           .method .path .query (dict of first values) .headers .body .json .header(name)
+    LoggedRequest                     same fields, kept in FakeVideoServer.requests
+    Switches                          moderation, never_finish, expire_outputs, extra (dict)
+    FakeTask                          .id .payload .sequence .outcome .polls .canceled .data; advance(); finished
+    FakeVideoServer                   start/stop/url/requests/inject/switches/new_task/tasks/output_url/error
+                                      calls(method=None, path_prefix=None) -> list[LoggedRequest]
+    sample_mp4(vertical=False) -> bytes   a real 1 s MP4 (160x90 or 90x160, testsrc2 + sine), made once
+    make_mp4(dest, width=, height=, duration=) -> Path
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import re
+import secrets
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+# --------------------------------------------------------------------------- media fixture
+
+_MP4_CACHE: dict[tuple[int, int], bytes] = {}
+_MP4_LOCK = threading.Lock()
+
+
+def make_mp4(dest: Path | str, *, width: int = 160, height: int = 90, duration: float = 1.0) -> Path:
+    """Render a tiny real MP4 (H.264 + AAC, testsrc2 + 440 Hz sine) with ffmpeg."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        raise RuntimeError("ffmpeg is not installed; the fake video servers need it for their output fixture.")
+    dest = Path(dest)
+    args = [
+        ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
+        "-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate=24:duration={duration}",
+        "-f", "lavfi", "-i", f"sine=frequency=440:duration={duration}",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-b:a", "64k", "-shortest", "-movflags", "+faststart",
+        str(dest),
+    ]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"ffmpeg failed to make the MP4 fixture: {done.stderr.strip()[:500]}")
+    return dest
+
+
+def sample_mp4(*, vertical: bool = False) -> bytes:
+    """Bytes of a 1 s MP4, 160x90 (or 90x160 when vertical); rendered once per process."""
+    size = (90, 160) if vertical else (160, 90)
+    with _MP4_LOCK:
+        if size not in _MP4_CACHE:
+            with tempfile.TemporaryDirectory(prefix="fake-mp4-") as tmp:
+                path = make_mp4(Path(tmp) / "out.mp4", width=size[0], height=size[1])
+                _MP4_CACHE[size] = path.read_bytes()
+        return _MP4_CACHE[size]
+
+
+# --------------------------------------------------------------------------- request / reply
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        """The body parsed as JSON; None when empty or not JSON."""
+        if not self.body:
+            return None
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    def header(self, name: str, default: str = "") -> str:
+        return self.headers.get(name.lower(), default)
+
+
+LoggedRequest = Request
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = None  # dict/list -> JSON; bytes; str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def route(method: str, pattern: str) -> Callable[[Callable[..., Reply]], Callable[..., Reply]]:
+    """Mark a handler: called as handler(self, request, **named_groups) when method and path match."""
+
+    def mark(fn: Callable[..., Reply]) -> Callable[..., Reply]:
+        fn._fake_route = (method.upper(), re.compile(pattern))  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+# --------------------------------------------------------------------------- tasks and switches
+
+
+@dataclass
+class Switches:
+    """Failure switches read by fakes when a task is created (or an output URL minted)."""
+
+    moderation: bool = False  # the task ends in the vendor's content-moderation failure
+    never_finish: bool = False  # the task stays in its last running state forever
+    expire_outputs: bool = False  # output URLs are already expired when handed out
+    extra: dict[str, Any] = field(default_factory=dict)  # vendor-specific switches
+
+
+@dataclass
+class FakeTask:
+    """One render. `sequence` is the vendor's (state, progress 0..1 or None) steps, final step last."""
+
+    id: str
+    payload: Any
+    sequence: tuple[tuple[str, float | None], ...]
+    outcome: str = "success"  # success | moderation | never
+    polls: int = 0
+    canceled: bool = False
+    created_at: float = field(default_factory=time.time)
+    data: dict[str, Any] = field(default_factory=dict)  # the fake's own bookkeeping (output URL, kind...)
+
+    def advance(self) -> tuple[str, float | None]:
+        """The step this poll sees, then move one step on. A 'never' task stops before the final step."""
+        steps = self.sequence if self.outcome != "never" else self.sequence[:-1] or self.sequence
+        step = steps[min(self.polls, len(steps) - 1)]
+        self.polls += 1
+        return step
+
+    @property
+    def finished(self) -> bool:
+        """True once a poll has returned the final step (never for outcome 'never')."""
+        return self.outcome != "never" and self.polls >= len(self.sequence)
+
+
+@dataclass
+class _Injection:
+    status: int
+    body: Any
+    headers: dict[str, str]
+    times: int
+    method: str | None
+    path_prefix: str | None
+
+
+# --------------------------------------------------------------------------- server
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: "_HTTPServer"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+        return
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        request = Request(
+            method=self.command,
+            path=parts.path,
+            query={k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()},
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+        )
+        try:
+            reply = self.server.owner._dispatch(request)
+        except Exception as exc:  # a bug in a fake must show up as a 500, not a hung client
+            reply = Reply(500, {"fake_error": f"{type(exc).__name__}: {exc}"})
+        payload, content_type = _encode(reply.body)
+        self.send_response(reply.status)
+        headers = {"Content-Type": content_type, **reply.headers}
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    owner: "FakeVideoServer"
+
+
+def _encode(body: Any) -> tuple[bytes, str]:
+    if body is None:
+        return b"", "application/json"
+    if isinstance(body, bytes):
+        return body, "application/octet-stream"
+    if isinstance(body, str):
+        return body.encode(), "text/plain; charset=utf-8"
+    return json.dumps(body).encode(), "application/json"
+
+
+class FakeVideoServer:
+    """Base of the fake vendor servers. See the module docstring."""
+
+    vendor: ClassVar[str] = "fake"
+    # Vendor answer to a GET of an expired output URL (S3/GCS-style signed URLs answer 403).
+    expired_status: ClassVar[int] = 403
+    output_ttl: ClassVar[float] = 3600.0
+    _routes: ClassVar[list[tuple[str, re.Pattern[str], str]]] = []
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        routes: list[tuple[str, re.Pattern[str], str]] = []
+        for klass in reversed(cls.__mro__):
+            for name, value in vars(klass).items():
+                marker = getattr(value, "_fake_route", None)
+                if marker:
+                    routes.append((marker[0], marker[1], name))
+        cls._routes = routes
+
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+        self.switches = Switches()
+        self.tasks: dict[str, FakeTask] = {}
+        self._injections: list[_Injection] = []
+        self._lock = threading.RLock()
+        self._secret = secrets.token_bytes(16)
+        self._ids = itertools.count(1)
+        self._server: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle
+
+    def start(self) -> "FakeVideoServer":
+        server = _HTTPServer(("127.0.0.1", 0), _Handler)
+        server.owner = self
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "FakeVideoServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() the fake first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # -- log and failure injection
+
+    def calls(self, method: str | None = None, path_prefix: str | None = None) -> list[Request]:
+        """Logged requests, optionally filtered (output-file downloads included)."""
+        with self._lock:
+            return [
+                r for r in self.requests
+                if (method is None or r.method == method.upper()) and (path_prefix is None or r.path.startswith(path_prefix))
+            ]
+
+    def inject(
+        self,
+        status: int,
+        body: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+        method: str | None = None,
+        path_prefix: str | None = None,
+        message: str = "",
+    ) -> None:
+        """The next `times` matching requests answer `status` (body defaults to the vendor error shape)."""
+        if body is None:
+            body = self.error_body(status, message or f"injected {status}", "")
+        with self._lock:
+            self._injections.append(
+                _Injection(status, body, dict(headers or {}), times, method.upper() if method else None, path_prefix)
+            )
+
+    # -- helpers for subclasses
+
+    def error_body(self, status: int, message: str, code: str = "") -> Any:
+        """The vendor's error JSON; override per vendor."""
+        return {"error": message, "code": code}
+
+    def error(self, status: int, message: str, code: str = "", headers: dict[str, str] | None = None) -> Reply:
+        return Reply(status, self.error_body(status, message, code), dict(headers or {}))
+
+    def new_id(self) -> str:
+        return str(uuid.uuid4())
+
+    def new_task(self, payload: Any, *, sequence: tuple[tuple[str, float | None], ...], task_id: str | None = None) -> FakeTask:
+        """Create a task whose outcome follows the switches at creation time."""
+        outcome = "never" if self.switches.never_finish else "moderation" if self.switches.moderation else "success"
+        task = FakeTask(id=task_id or self.new_id(), payload=payload, sequence=tuple(sequence), outcome=outcome)
+        with self._lock:
+            self.tasks[task.id] = task
+        return task
+
+    def output_url(self, *, vertical: bool = False, ttl: float | None = None, name: str | None = None) -> str:
+        """A signed URL of the MP4 fixture on this server, expiring after `ttl` s (already expired
+        when switches.expire_outputs is on)."""
+        ttl = self.output_ttl if ttl is None else ttl
+        expires = int(time.time() - 60) if self.switches.expire_outputs else int(time.time() + ttl)
+        name = name or f"{next(self._ids)}-{'v' if vertical else 'h'}.mp4"
+        sig = self._sign(name, expires)
+        return f"{self.url}/_files/{name}?expires={expires}&sig={sig}"
+
+    def _sign(self, name: str, expires: int) -> str:
+        return hmac.new(self._secret, f"{name}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    def expired_reply(self) -> Reply:
+        """What the vendor's storage answers for an expired link (override for the exact shape)."""
+        return Reply(self.expired_status, "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+                     {"Content-Type": "application/xml"})
+
+    # -- dispatch
+
+    def _serve_file(self, request: Request) -> Reply:
+        name = request.path.rsplit("/", 1)[-1]
+        try:
+            expires = int(request.query.get("expires", ""))
+        except ValueError:
+            return self.expired_reply()
+        if not hmac.compare_digest(self._sign(name, expires), request.query.get("sig", "")):
+            return Reply(403, "<Error><Code>SignatureDoesNotMatch</Code></Error>", {"Content-Type": "application/xml"})
+        if expires < time.time():
+            return self.expired_reply()
+        data = sample_mp4(vertical=name.endswith("-v.mp4"))
+        return Reply(200, data, {"Content-Type": "video/mp4"})
+
+    def _dispatch(self, request: Request) -> Reply:
+        with self._lock:
+            self.requests.append(request)
+            for injection in self._injections:
+                if injection.method and injection.method != request.method:
+                    continue
+                if injection.path_prefix and not request.path.startswith(injection.path_prefix):
+                    continue
+                if injection.path_prefix is None and request.path.startswith("/_files/"):
+                    continue  # a generic injection targets the API, not the storage
+                injection.times -= 1
+                if injection.times <= 0:
+                    self._injections.remove(injection)
+                return Reply(injection.status, injection.body, dict(injection.headers))
+        if request.method in ("GET", "HEAD") and request.path.startswith("/_files/"):
+            return self._serve_file(request)
+        path_matched = False
+        for method, pattern, name in self._routes:
+            match = pattern.fullmatch(request.path)
+            if match is None:
+                continue
+            path_matched = True
+            if method != request.method:
+                continue
+            with self._lock:
+                return getattr(self, name)(request, **match.groupdict())
+        if path_matched:
+            return self.error(405, f"{request.method} not allowed on {request.path}")
+        return self.error(404, f"no route for {request.method} {request.path}")
