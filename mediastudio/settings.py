@@ -235,6 +235,10 @@ WHISPER_MODEL = env_str("WHISPER_MODEL", "")  # a local CTranslate2 model dir; d
 WHISPER_DEVICE = env_str("WHISPER_DEVICE", "cpu")
 WHISPER_COMPUTE_TYPE = env_str("WHISPER_COMPUTE_TYPE", "int8")
 
+# <VENDOR>_ENABLED: unset = on when its key is present; false = off; true = on, and a missing key fails the checks.
+for _vendor in ("RUNWAY", "VEO", "KLING", "LUMA", "FAL", "REPLICATE", "OPENAI_VIDEO", "ELEVENLABS", "OPENAI_SPEECH", "DIFFUSERS"):
+    globals()[f"{_vendor}_ENABLED"] = env_bool(f"{_vendor}_ENABLED", None)  # type: ignore[arg-type]
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",

@@ -1,0 +1,172 @@
+"""Posters, thumbnails, scrub strips and waveforms for validated media.
+
+Every ffmpeg call uses the confined input options of ``probe.ffmpeg_input_args``
+(file protocol only, allowed demuxers only), an argument list and a timeout.
+Inputs are expected to have passed ``validate_media_file`` already; previews
+still refuse what they cannot read with ``PreviewError``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+from media_assets.probe import (
+    FFMPEG,
+    ProbeError,
+    ffmpeg_input_args,
+    probe_media,
+    read_head,
+    run_tool,
+    sniff_container,
+)
+
+PreviewPath = str | os.PathLike[str]
+DEFAULT_TIMEOUT = 60.0
+POSTER_MAX_SIDE = 1920
+WAVE_COLOUR = "0x4F7DF3"  # the studio's accent blue
+
+
+class PreviewError(Exception):
+    """A preview could not be produced."""
+
+
+def _fit(max_side: int) -> str:
+    # Square pixels first (anamorphic sources), then fit inside max_side without upscaling.
+    return (
+        "scale=trunc(iw*sar/2)*2:ih,setsar=1,"
+        f"scale='min({max_side},iw)':'min({max_side},ih)':force_original_aspect_ratio=decrease"
+    )
+
+
+def _run(args: list[str], out: Path, *, timeout: float, what: str) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        proc = run_tool(
+            [FFMPEG, "-hide_banner", "-nostdin", "-v", "error", "-y", *args, str(out)],
+            timeout=timeout,
+            what=what,
+        )
+    except ProbeError as exc:
+        raise PreviewError(exc.message) from exc
+    if proc.returncode != 0 or not out.exists() or out.stat().st_size == 0:
+        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        out.unlink(missing_ok=True)
+        raise PreviewError(f"{what} failed: {tail[0][-200:]}")
+    return out
+
+
+def _duration(video: PreviewPath) -> float:
+    try:
+        info = probe_media(video)
+    except ProbeError as exc:
+        raise PreviewError(exc.message) from exc
+    if info.kind != "video":
+        raise PreviewError("The file has no video stream.")
+    return info.duration or 0.0
+
+
+def make_poster(
+    video: PreviewPath,
+    out_jpg: PreviewPath,
+    *,
+    at: float | None = None,
+    max_side: int = POSTER_MAX_SIDE,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Path:
+    """Write one JPEG frame of ``video`` (default: at 10% of its duration).
+
+    10% skips fade-ins and black leaders on ads while staying in the opening
+    shot; for a short clip that is well under a second.
+    """
+    if at is None:
+        at = _duration(video) * 0.10
+    return _run(
+        ["-ss", f"{max(at, 0):.3f}", *ffmpeg_input_args(video), "-map", "0:v:0", "-frames:v", "1",
+         "-vf", _fit(max_side), "-q:v", "3", "-f", "image2", "-c:v", "mjpeg"],
+        Path(os.fspath(out_jpg)),
+        timeout=timeout,
+        what="Poster",
+    )
+
+
+def make_thumbnail(
+    src: PreviewPath, out_jpg: PreviewPath, *, max_side: int = 320, timeout: float = DEFAULT_TIMEOUT
+) -> Path:
+    """Write a JPEG no larger than ``max_side`` on its longer side, from an image or a video."""
+    out = Path(os.fspath(out_jpg))
+    family = sniff_container(read_head(src))
+    if family in ("png", "jpeg", "webp"):
+        try:
+            with Image.open(src, formats=("PNG", "JPEG", "WEBP")) as im:
+                im.draft("RGB", (max_side, max_side))  # JPEG: decode at reduced scale
+                frame = ImageOps.exif_transpose(im)
+                frame.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+                if frame.mode in ("RGBA", "LA", "P"):
+                    rgba = frame.convert("RGBA")
+                    frame = Image.new("RGB", rgba.size, (255, 255, 255))
+                    frame.paste(rgba, mask=rgba.getchannel("A"))
+                out.parent.mkdir(parents=True, exist_ok=True)
+                frame.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
+        except (OSError, ValueError, Image.DecompressionBombError) as exc:
+            raise PreviewError(f"Thumbnail failed: {exc}") from exc
+        return out
+    return make_poster(src, out, max_side=max_side, timeout=timeout)
+
+
+def make_scrub_strip(
+    video: PreviewPath,
+    out_jpg: PreviewPath,
+    *,
+    frames: int = 10,
+    tile_height: int = 90,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Path:
+    """Write ``frames`` evenly spread frames side by side in one JPEG, ``tile_height`` px high.
+
+    One ffmpeg process with one fast input seek per frame, so only a GOP per
+    frame is decoded instead of the whole clip.
+    """
+    if frames < 1 or tile_height < 2:
+        raise PreviewError("A scrub strip needs at least one frame and a height of 2 px.")
+    duration = _duration(video)
+    args: list[str] = []
+    for i in range(frames):
+        # Centre of each slice; keep the last seek clear of the end of stream.
+        t = min(duration * (i + 0.5) / frames, max(duration - 0.1, 0))
+        args += ["-ss", f"{t:.3f}", *ffmpeg_input_args(video)]
+    tile = f"scale=trunc(iw*sar/2)*2:ih,setsar=1,scale=-2:{tile_height},setsar=1"
+    chains = [f"[{i}:v:0]trim=end_frame=1,{tile}[t{i}]" for i in range(frames)]
+    joined = "".join(f"[t{i}]" for i in range(frames))
+    graph = ";".join(chains) + (f";{joined}hstack=inputs={frames}[out]" if frames > 1 else "")
+    last = "[out]" if frames > 1 else "[t0]"
+    return _run(
+        [*args, "-filter_complex", graph, "-map", last, "-frames:v", "1",
+         "-q:v", "4", "-f", "image2", "-c:v", "mjpeg"],
+        Path(os.fspath(out_jpg)),
+        timeout=timeout,
+        what="Scrub strip",
+    )
+
+
+def make_waveform(
+    src: PreviewPath,
+    out_png: PreviewPath,
+    *,
+    width: int = 800,
+    height: int = 120,
+    colour: str = WAVE_COLOUR,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Path:
+    """Write a PNG waveform (transparent background) of the first audio stream."""
+    return _run(
+        [*ffmpeg_input_args(src), "-filter_complex",
+         f"[0:a:0]aformat=channel_layouts=mono,"
+         f"showwavespic=s={width}x{height}:colors={colour}:scale=sqrt:draw=full[w]",
+         "-map", "[w]", "-frames:v", "1", "-f", "image2", "-c:v", "png"],
+        Path(os.fspath(out_png)),
+        timeout=timeout,
+        what="Waveform",
+    )

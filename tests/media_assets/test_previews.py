@@ -1,0 +1,97 @@
+"""Previews are real images of the right size made from real media."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops, ImageStat
+
+from media_assets.previews import PreviewError, make_poster, make_scrub_strip, make_thumbnail, make_waveform
+from tests.media_assets import hostile
+from tests.media_assets.conftest import requires_ffmpeg
+
+pytestmark = requires_ffmpeg
+
+
+@pytest.fixture(scope="module")
+def moving_mp4(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """3 s, 320x180: testsrc's counter and moving gradient differ from second to second."""
+    return hostile.make_mp4(tmp_path_factory.mktemp("pv") / "moving.mp4", seconds=3.0, size="320x180")
+
+
+def test_it_makes_a_poster_frame(mp4_file: Path, tmp_path: Path) -> None:
+    out = make_poster(mp4_file, tmp_path / "poster.jpg")
+    with Image.open(out) as im:
+        assert (im.format, im.size) == ("JPEG", (160, 90))
+        assert ImageStat.Stat(im.convert("L")).stddev[0] > 20  # colour bars, not a black frame
+
+
+def test_it_takes_the_poster_at_the_requested_time(moving_mp4: Path, tmp_path: Path) -> None:
+    early = make_poster(moving_mp4, tmp_path / "a.jpg", at=0.2)
+    late = make_poster(moving_mp4, tmp_path / "b.jpg", at=2.5)
+    with Image.open(early) as a, Image.open(late) as b:
+        diff = ImageChops.difference(a.convert("L"), b.convert("L"))
+    assert ImageStat.Stat(diff).mean[0] > 2
+
+
+def test_it_thumbnails_a_video_within_the_max_side(moving_mp4: Path, tmp_path: Path) -> None:
+    out = make_thumbnail(moving_mp4, tmp_path / "t.jpg", max_side=100)
+    with Image.open(out) as im:
+        assert im.format == "JPEG" and max(im.size) == 100 and im.size[1] in (56, 57)
+
+
+def test_it_thumbnails_an_image_with_orientation_applied(jpeg_exif_file: Path, png_file: Path, tmp_path: Path) -> None:
+    out = make_thumbnail(jpeg_exif_file, tmp_path / "j.jpg", max_side=32)
+    with Image.open(out) as im:
+        assert im.size == (16, 32)  # 80x40 rotated by EXIF orientation 6, then fitted
+    with Image.open(make_thumbnail(png_file, tmp_path / "p.jpg", max_side=320)) as im:
+        assert im.size == (64, 48)  # never upscaled
+
+
+def test_it_makes_a_scrub_strip_of_distinct_frames(moving_mp4: Path, tmp_path: Path) -> None:
+    started = time.monotonic()
+    out = make_scrub_strip(moving_mp4, tmp_path / "strip.jpg", frames=10, tile_height=90)
+    elapsed = time.monotonic() - started
+    with Image.open(out) as im:
+        assert im.size == (160 * 10, 90)
+        tiles = [im.crop((i * 160, 0, (i + 1) * 160, 90)).convert("L").tobytes() for i in range(10)]
+    assert len(set(tiles)) == 10  # every tile is a different moment of the clip
+    assert elapsed < 10
+
+
+def test_it_makes_a_single_frame_strip(mp4_file: Path, tmp_path: Path) -> None:
+    with Image.open(make_scrub_strip(mp4_file, tmp_path / "s.jpg", frames=1, tile_height=45)) as im:
+        assert im.size == (80, 45)
+
+
+def test_it_draws_a_waveform_of_audio_and_of_video_sound(mp3_file: Path, mp4_file: Path, tmp_path: Path) -> None:
+    for src in (mp3_file, mp4_file):
+        out = make_waveform(src, tmp_path / f"{src.stem}.png", width=400, height=60)
+        with Image.open(out) as im:
+            assert (im.format, im.size) == ("PNG", (400, 60))
+            alpha = im.convert("RGBA").getchannel("A")
+            drawn = alpha.point(lambda a: 255 if a else 0).histogram()[255]
+        assert 400 * 60 * 0.15 < drawn < 400 * 60 * 0.9  # a steady tone: a solid band, not a flat line
+
+
+def test_it_refuses_a_waveform_of_silent_video_without_audio(tmp_path: Path) -> None:
+    silent = tmp_path / "mute.mp4"
+    hostile.ffmpeg(
+        "-f", "lavfi", "-i", "testsrc=size=64x36:rate=10:duration=1",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(silent),
+    )
+    with pytest.raises(PreviewError):
+        make_waveform(silent, tmp_path / "w.png")
+    assert not (tmp_path / "w.png").exists()
+
+
+def test_it_refuses_previews_of_a_playlist(tmp_path: Path) -> None:
+    fake = hostile.hls_playlist(tmp_path / "x.mp4", segment_uri="file:///etc/passwd")
+    with pytest.raises(PreviewError):
+        make_poster(fake, tmp_path / "p.jpg")
+    with pytest.raises(PreviewError):
+        make_poster(fake, tmp_path / "p.jpg", at=0)
+    with pytest.raises(PreviewError):
+        make_waveform(fake, tmp_path / "w.png")
