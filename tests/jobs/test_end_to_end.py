@@ -7,6 +7,7 @@ import time
 
 import httpx
 import pytest
+from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from tests.conftest import server_user
@@ -24,9 +25,10 @@ def login(base_url: str, username: str) -> httpx.Client:
     return client
 
 
-def socket_for(stack, client: httpx.Client, path: str):
+def socket_for(stack, client: httpx.Client, path: str, origin: str | None = None):
     cookies = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
-    return connect(f"ws://127.0.0.1:{stack.port}{path}", additional_headers={"Cookie": cookies, "Origin": stack.url}, open_timeout=10)
+    headers = {"Cookie": cookies, "Origin": origin or stack.url}
+    return connect(f"ws://127.0.0.1:{stack.port}{path}", additional_headers=headers, open_timeout=10)
 
 
 def test_worker_progress_reaches_the_workspace_socket_in_order(stack):
@@ -67,6 +69,11 @@ def test_worker_progress_reaches_the_workspace_socket_in_order(stack):
 
         with pytest.raises(TimeoutError):
             other.recv(timeout=1.0)  # the other workspace heard nothing
+
+    # A page of another origin cannot open the socket with the user's cookie (cross-site websocket hijacking).
+    with pytest.raises(InvalidStatus):
+        with socket_for(stack, alice, f"/ws/jobs/?workspace={ours.pk}", origin="http://evil.example"):
+            pass
 
     # And the other user cannot subscribe to this workspace or this job at all.
     with pytest.raises(Exception):
