@@ -123,7 +123,7 @@ class Stack:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
             "DJANGO_SETTINGS_MODULE": "mediastudio.settings",
             "DATABASE_URL": subprocess_database_url(),
             "REDIS_URL": redis_url,

@@ -45,7 +45,7 @@ def alive(pid: int) -> bool:
 
 def test_the_run_command_serves_the_studio_and_stops_cleanly(tmp_path):
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update({"MEDIASTUDIO_VAR_DIR": str(tmp_path / "var"), "MEDIA_ROOT": str(tmp_path / "media"), "PYTHONUNBUFFERED": "1"})
     started = time.monotonic()
     runner = subprocess.Popen(
