@@ -30,6 +30,11 @@ class MediaAsset(models.Model):
         RENDERED = "rendered", "Rendered"
         FETCHED = "fetched", "Fetched"
 
+    class Status(models.TextChoices):
+        INGESTING = "ingesting", "Ingesting"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     workspace = models.ForeignKey("campaigns.Workspace", on_delete=models.CASCADE, related_name="assets")
     campaign = models.ForeignKey("campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="assets")
@@ -55,6 +60,12 @@ class MediaAsset(models.Model):
     thumbnail = models.FileField(upload_to=preview_upload_to, blank=True, max_length=300)
     scrub_strip = models.FileField(upload_to=preview_upload_to, blank=True, max_length=300)
     waveform = models.FileField(upload_to=preview_upload_to, blank=True, max_length=300)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.READY, db_index=True)
+    preview_error = models.TextField(blank=True, help_text="Why a preview could not be made (the file itself is fine).")
+    reencoded = models.BooleanField(
+        default=False, help_text="The stored bytes were written by the studio (re-encoded image, render), so they may be shown inline."
+    )
+    ingest_job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     tags = models.JSONField(default=list, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -74,3 +85,16 @@ class MediaAsset(models.Model):
     @property
     def display_name(self) -> str:
         return str(self)
+
+    @property
+    def duration_label(self) -> str:
+        if self.duration is None:
+            return ""
+        total = int(round(self.duration))
+        hours, rest = divmod(total, 3600)
+        return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+    @property
+    def stored_names(self) -> list[str]:
+        """Every storage key this row owns: the file and its previews."""
+        return [f.name for f in (self.file, self.poster, self.thumbnail, self.scrub_strip, self.waveform) if f and f.name]

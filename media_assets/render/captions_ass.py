@@ -1,0 +1,265 @@
+"""Captions and end-card text as an ASS script, burned in by ffmpeg's ``ass`` filter.
+
+Layout is done here, not by libass: lines are wrapped to the preset's safe width by
+measuring words with the real font file (Pillow), and a cue that needs more than
+``max_lines`` lines is split into pages timed by its own words. ``WrapStyle: 2``
+stops libass re-wrapping, so what we measured is what is drawn.
+
+Karaoke is one Dialogue event per word (from its start to the next word's start),
+each holding the whole page with only the current word recoloured: the highlight
+moves from word to word instead of accumulating as ``\\k`` would.
+
+PlayResX/PlayResY equal the output size, so all sizes and margins are pixels.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .spec import Captions, CaptionStyle, Cue, EndCard, Preset, Word
+
+FONTS_DIR = Path(__file__).resolve().parents[2] / "static" / "fonts"
+
+# family -> (regular file, bold file). Only fonts shipped in static/fonts.
+FONT_FILES: dict[str, tuple[str, str]] = {
+    "DejaVu Sans": ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"),
+    "Droid Sans Fallback": ("DroidSansFallbackFull.ttf", "DroidSansFallbackFull.ttf"),
+}
+CJK_FAMILY = "Droid Sans Fallback"
+CJK_CAPABLE = {CJK_FAMILY}
+
+_CJK_RE = re.compile(
+    "[\u1100-\u11ff\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff00-\uffef"
+    "\U00020000-\U0002fa1f]"
+)
+
+
+def is_cjk(text: str) -> bool:
+    return bool(_CJK_RE.search(text))
+
+
+def ass_colour(hex_colour: str, alpha: float = 0.0) -> str:
+    """``#RRGGBB`` -> ASS ``&HAABBGGRR`` (ASS alpha 0 is opaque)."""
+    value = hex_colour.strip().lstrip("#")
+    if not re.fullmatch(r"[0-9a-fA-F]{6}", value):
+        raise ValueError(f"colour must be #RRGGBB, got {hex_colour!r}")
+    r, g, b = value[0:2], value[2:4], value[4:6]
+    a = max(0, min(255, round(alpha * 255)))
+    return f"&H{a:02X}{b}{g}{r}".upper()
+
+
+def _inline_colour(hex_colour: str) -> str:
+    return ass_colour(hex_colour)[4:]  # BBGGRR for \1c&H...&
+
+
+def _escape(text: str) -> str:
+    # Braces open override blocks and backslashes start tags in ASS.
+    return text.replace("\\", "/").replace("{", "(").replace("}", ")").replace("\n", " ")
+
+
+def _timestamp(seconds: float) -> str:
+    cs = max(0, round(seconds * 100))
+    h, rem = divmod(cs, 360000)
+    m, rem = divmod(rem, 6000)
+    s, cs = divmod(rem, 100)
+    return f"{h}:{m:02d}:{s:02d}.{cs:02d}"
+
+
+def font_path(family: str, *, bold: bool, font_file: str | None = None) -> Path | None:
+    if font_file:
+        return Path(font_file)
+    files = FONT_FILES.get(family)
+    if files is None:
+        return None
+    return FONTS_DIR / files[1 if bold else 0]
+
+
+@functools.lru_cache(maxsize=32)
+def _measurer(path: str, size: int) -> Callable[[str], float]:
+    try:
+        from PIL import ImageFont
+
+        font = ImageFont.truetype(path, size)
+    except (ImportError, OSError):
+        return lambda text: len(text) * size * 0.6
+    ascent, descent = font.getmetrics()
+    # libass sizes a font so ascent+descent equals the ASS font size; Pillow sizes the em.
+    scale = size / float(ascent + descent) if ascent + descent else 1.0
+    return lambda text: font.getlength(text) * scale
+
+
+def _join(words: Sequence[str]) -> str:
+    out = ""
+    for word in words:
+        if out and not (is_cjk(out[-1]) and is_cjk(word[:1])):
+            out += " "
+        out += word
+    return out
+
+
+def wrap_lines(words: Sequence[str], *, max_width: float, measure: Callable[[str], float]) -> list[list[int]]:
+    """Greedy wrap of word indices into lines no wider than ``max_width`` pixels."""
+    lines: list[list[int]] = []
+    current: list[int] = []
+    for i, word in enumerate(words):
+        trial = current + [i]
+        if current and measure(_join([words[j] for j in trial])) > max_width:
+            lines.append(current)
+            current = [i]
+        else:
+            current = trial
+    if current:
+        lines.append(current)
+    return lines
+
+
+def _style_line(name: str, *, font: str, size: int, primary: str, secondary: str, outline: str,
+                back: str, bold: bool, border_style: int, outline_px: float, shadow_px: float,
+                alignment: int, margin_l: int, margin_r: int, margin_v: int) -> str:
+    return (
+        f"Style: {name},{font},{size},{primary},{secondary},{outline},{back},"
+        f"{-1 if bold else 0},0,0,0,100,100,0,0,{border_style},{outline_px:g},{shadow_px:g},"
+        f"{alignment},{margin_l},{margin_r},{margin_v},1"
+    )
+
+
+def caption_box(preset: Preset, style: CaptionStyle) -> tuple[int, int, int, int]:
+    """Pixel box (x0, y0, x1, y1) where captions may be drawn for this preset."""
+    size = font_size(preset, style)
+    pad = round(size * 0.4)
+    x0, x1 = preset.safe.left + pad, preset.width - preset.safe.right - pad
+    if style.position == "bottom":
+        y1 = preset.height - preset.safe.bottom
+        y0 = y1 - round(size * 1.35 * style.max_lines) - 2 * pad
+    elif style.position == "top":
+        y0 = preset.safe.top
+        y1 = y0 + round(size * 1.35 * style.max_lines) + 2 * pad
+    else:
+        half = round(size * 1.35 * style.max_lines / 2) + pad
+        y0, y1 = preset.height // 2 - half, preset.height // 2 + half
+    return x0, y0, x1, y1
+
+
+def font_size(preset: Preset, style: CaptionStyle) -> int:
+    return max(8, round(style.size * preset.height))
+
+
+def _pages(cue: Cue, *, max_lines: int, max_width: float, measure: Callable[[str], float]
+           ) -> list[tuple[list[Word], list[list[int]]]]:
+    texts = [w.text.strip() for w in cue.words]
+    lines = wrap_lines(texts, max_width=max_width, measure=measure)
+    pages = []
+    for p in range(0, len(lines), max(1, max_lines)):
+        chunk = lines[p:p + max(1, max_lines)]
+        first, last = chunk[0][0], chunk[-1][-1]
+        words = list(cue.words[first:last + 1])
+        pages.append((words, [[i - first for i in line] for line in chunk]))
+    return pages
+
+
+def _page_text(words: Sequence[Word], lines: Sequence[Sequence[int]], *, current: int | None,
+               primary: str, highlight: str) -> str:
+    rendered = []
+    for line in lines:
+        parts = []
+        for i in line:
+            text = _escape(words[i].text.strip())
+            if i == current:
+                text = f"{{\\1c&H{_inline_colour(highlight)}&}}{text}{{\\1c&H{_inline_colour(primary)}&}}"
+            parts.append(text)
+        joined = ""
+        for i, part in zip(line, parts):
+            raw = words[i].text.strip()
+            if joined and not (is_cjk(words[i - 1].text.strip()[-1:]) and is_cjk(raw[:1])):
+                joined += " "
+            joined += part
+        rendered.append(joined)
+    return "\\N".join(rendered)
+
+
+def build_ass(*, preset: Preset, captions: Captions | None, end_card: EndCard | None = None,
+              end_card_start: float = 0.0, end_card_end: float = 0.0) -> str:
+    """The ASS script for the captions (and the end card's call to action) of one preset."""
+    style = captions.style if captions else CaptionStyle()
+    size = font_size(preset, style)
+    pad = round(size * 0.4)
+    family = style.font_family
+    all_text = " ".join(w.text for c in (captions.cues if captions else ()) for w in c.words)
+    if is_cjk(all_text) and family not in CJK_CAPABLE and not style.font_file:
+        family = CJK_FAMILY  # the Latin fonts we ship have no CJK glyphs
+    path = font_path(family, bold=style.bold, font_file=style.font_file)
+    measure = _measurer(str(path), size) if path else (lambda text: len(text) * size * 0.6)
+
+    if style.border == "box":
+        border_style, outline_px, shadow_px = 3, max(2.0, size * 0.18), 0.0
+        outline_colour = ass_colour(style.box_colour, 1.0 - style.box_opacity)
+    else:
+        border_style, outline_px, shadow_px = 1, max(1.5, size * 0.07), max(1.0, size * 0.03)
+        outline_colour = ass_colour(style.outline)
+    alignment = {"bottom": 2, "middle": 5, "top": 8}[style.position]
+    margin_v = {"bottom": preset.safe.bottom + pad, "middle": 0, "top": preset.safe.top + pad}[style.position]
+    margin_l, margin_r = preset.safe.left + pad, preset.safe.right + pad
+    max_width = preset.width - margin_l - margin_r
+
+    end_size = max(10, round(preset.height * (0.05 if preset.vertical else 0.07)))
+    end_family = end_card.font_family if end_card else "DejaVu Sans"
+    if end_card and is_cjk(end_card.text) and end_family not in CJK_CAPABLE:
+        end_family = CJK_FAMILY
+    side = max(preset.safe.left, preset.safe.right) + end_size
+
+    lines = [
+        "[Script Info]",
+        "ScriptType: v4.00+",
+        f"PlayResX: {preset.width}",
+        f"PlayResY: {preset.height}",
+        "WrapStyle: 2",
+        "ScaledBorderAndShadow: yes",
+        "YCbCr Matrix: TV.709",
+        "",
+        "[V4+ Styles]",
+        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, "
+        "Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, "
+        "Shadow, Alignment, MarginL, MarginR, MarginV, Encoding",
+        _style_line("Caption", font=family, size=size, primary=ass_colour(style.primary),
+                    secondary=ass_colour(style.highlight), outline=outline_colour,
+                    back=ass_colour("#000000", 0.5), bold=style.bold, border_style=border_style,
+                    outline_px=outline_px, shadow_px=shadow_px, alignment=alignment,
+                    margin_l=margin_l, margin_r=margin_r, margin_v=margin_v),
+        _style_line("EndCard", font=end_family, size=end_size,
+                    primary=ass_colour(end_card.text_colour if end_card else "#FFFFFF"),
+                    secondary=ass_colour("#FFFFFF"), outline=ass_colour("#000000", 1.0),
+                    back=ass_colour("#000000", 1.0), bold=True, border_style=1, outline_px=0,
+                    shadow_px=0, alignment=5, margin_l=side, margin_r=side, margin_v=0),
+        "",
+        "[Events]",
+        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
+    ]
+
+    def event(start: float, end: float, style_name: str, text: str) -> None:
+        if end - start >= 0.005:
+            lines.append(f"Dialogue: 0,{_timestamp(start)},{_timestamp(end)},{style_name},,0,0,0,,{text}")
+
+    for cue in captions.cues if captions else ():
+        if not cue.words:
+            continue
+        for words, page_lines in _pages(cue, max_lines=style.max_lines, max_width=max_width, measure=measure):
+            if style.mode == "phrase":
+                event(words[0].start, words[-1].end, "Caption",
+                      _page_text(words, page_lines, current=None, primary=style.primary, highlight=style.highlight))
+                continue
+            for k, word in enumerate(words):
+                end = words[k + 1].start if k + 1 < len(words) else word.end
+                event(word.start, max(end, word.end if k + 1 == len(words) else end), "Caption",
+                      _page_text(words, page_lines, current=k, primary=style.primary, highlight=style.highlight))
+
+    if end_card is not None and end_card.text.strip():
+        end_measure = _measurer(str(font_path(end_family, bold=True) or ""), end_size) \
+            if font_path(end_family, bold=True) else (lambda text: len(text) * end_size * 0.6)
+        words = end_card.text.split() if not is_cjk(end_card.text) else list(end_card.text.strip())
+        wrapped = wrap_lines(words, max_width=preset.width - 2 * side, measure=end_measure)
+        text = "\\N".join(_escape(_join([words[i] for i in line])) for line in wrapped)
+        event(end_card_start, end_card_end, "EndCard", "{\\fad(300,0)}" + text)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,487 @@
+"""Composition -> one ffmpeg command line (pure: no I/O, no subprocess).
+
+One process, one ``-filter_complex``, one lossy encode. Each source is an input of
+its own, opened once with input seeking (``-ss``/``-t``) so only the used span is
+decoded. Per clip: fps first (drops surplus frames before any pixel work), then the
+crop around the focus point (cheap: no copy), then a single scale to the output
+size which also converts to yuv420p BT.709 TV range. Clips are joined by ``xfade``
+(or ``concat`` for cuts); the watermark is overlaid on the clip timeline, the end
+card is appended with its transition, and the ASS captions are drawn last.
+
+All filters are streaming ones: memory does not depend on the composition length.
+
+Audio: voiceover, music (looped with ``-stream_loop``, faded out, ducked by a
+``sidechaincompress`` keyed by the voiceover) and any clip audio are summed, then
+brought to the target loudness by a measured gain and a peak limiter. The runner
+measures the mix with :func:`build_audio_measure_command` (audio only, no video,
+nothing written) and passes the gain back here, so the video is encoded once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .spec import (
+    TARGET_LUFS,
+    TARGET_TRUE_PEAK,
+    Clip,
+    Composition,
+    Encoding,
+    Preset,
+    SourceInfo,
+    SpecError,
+    Transition,
+)
+
+SAMPLE_RATE = 48000
+# Sample-peak ceiling of the limiter: below the -1 dBTP target to leave room for
+# inter-sample peaks and the AAC encoder's overshoot.
+LIMITER_CEILING_DB = TARGET_TRUE_PEAK - 1.0
+IMAGE_OVERSCAN = 1.5  # images are scaled once to this multiple so zoompan moves stay smooth
+PUSH_IN_ZOOM = 0.10
+DRIFT_ZOOM = 1.08
+
+XFADE_NAMES = {
+    ("crossfade", "left"): "fade",
+    ("crossfade", "right"): "fade",
+    ("dip_to_black", "left"): "fadeblack",
+    ("dip_to_black", "right"): "fadeblack",
+    ("wipe", "left"): "wipeleft",
+    ("wipe", "right"): "wiperight",
+    ("slide", "left"): "slideleft",
+    ("slide", "right"): "slideright",
+    ("zoom", "left"): "zoomin",
+    ("zoom", "right"): "zoomin",
+}
+
+
+@dataclass(frozen=True)
+class AudioGain:
+    """Gain (dB) that brings the measured mix to the target loudness."""
+
+    gain_db: float
+    limit: bool = True
+
+
+def escape_filter_value(value: str) -> str:
+    """Escape a string for use as a filter option value inside -filter_complex.
+
+    Two parsers read it: the option parser (``:`` ``'`` ``\\``) and the graph parser
+    (``[ ] , ;`` ``'`` ``\\``), so it is escaped for both, innermost first.
+    """
+    inner = re.sub(r"([\\':])", r"\\\1", value)
+    return re.sub(r"([\\'\[\],;])", r"\\\1", inner)
+
+
+def _num(value: float) -> str:
+    return f"{value:.6f}".rstrip("0").rstrip(".") or "0"
+
+
+def _hex(colour: str) -> str:
+    value = colour.strip().lstrip("#")
+    if not re.fullmatch(r"[0-9a-fA-F]{6}", value):
+        raise SpecError(f"colour must be #RRGGBB, got {colour!r}")
+    return "0x" + value.upper()
+
+
+def frame_count(seconds: float, fps: int) -> int:
+    return max(1, round(seconds * fps))
+
+
+def xfade_name(transition: Transition) -> str:
+    try:
+        return XFADE_NAMES[(transition.kind, transition.direction)]
+    except KeyError as exc:
+        raise SpecError(f"unknown transition {transition.kind!r}") from exc
+
+
+class _Inputs:
+    def __init__(self) -> None:
+        self.args: list[str] = []
+        self.count = 0
+
+    def add(self, path: str | Path, *options: str) -> int:
+        self.args += [*options, "-protocol_whitelist", "file", "-i", str(path)]
+        self.count += 1
+        return self.count - 1
+
+
+_MATRICES = {"bt709": "bt709", "bt470bg": "bt470", "smpte170m": "smpte170m", "bt2020nc": "bt2020",
+             "bt2020c": "bt2020", "fcc": "fcc", "smpte240m": "smpte240m"}
+
+
+def input_matrix(info: SourceInfo | None) -> str:
+    """YCbCr matrix of a source: its tag, else the usual convention (HD is BT.709, SD BT.601).
+
+    swscale alone would treat every untagged source as BT.601; besides being wrong for
+    untagged HD, that forces a matrix conversion that costs more than the scaling itself.
+    """
+    if info is None:
+        return "auto"
+    if info.color_space in _MATRICES:
+        return _MATRICES[info.color_space]
+    if info.width >= 1280 or info.height >= 720:
+        return "bt709"
+    return "bt601"
+
+
+def _to_output_format(preset: Preset, *, extra: str = "", in_matrix: str = "auto", flags: str = "bicubic") -> str:
+    return (
+        f"scale={preset.width}:{preset.height}:flags={flags}{extra}:in_color_matrix={in_matrix}"
+        ":out_color_matrix=bt709:out_range=tv,format=yuv420p,setsar=1"
+    )
+
+
+def _cover_crop(preset: Preset, focus: tuple[float, float]) -> str:
+    fx, fy = focus
+    a = f"{preset.width}/{preset.height}"
+    # Largest window of the output aspect that fits the source, centred on the focus
+    # point and clamped inside the frame.
+    return (
+        f"crop=w='trunc(min(iw,ih*{a})/2)*2':h='trunc(min(ih,iw/({a}))/2)*2'"
+        f":x='max(0,min(iw-ow,iw*{_num(fx)}-ow/2))':y='max(0,min(ih-oh,ih*{_num(fy)}-oh/2))'"
+    )
+
+
+def _contain_blur(preset: Preset, src: str, out: str, tag: str, in_matrix: str) -> list[str]:
+    w, h = preset.width, preset.height
+    sw, sh = max(2, w // 8 // 2 * 2), max(2, h // 8 // 2 * 2)
+    return [
+        f"[{src}]split=2[{tag}bg][{tag}fg]",
+        # The fill is built at 1/8 size, blurred, darkened, then scaled up: cheap.
+        f"[{tag}bg]scale={sw}:{sh}:force_original_aspect_ratio=increase,crop={sw}:{sh},"
+        f"boxblur=4:2,lutyuv=y='val*0.55',"
+        f"{_to_output_format(preset, in_matrix=in_matrix, flags='fast_bilinear')}[{tag}bgo]",
+        f"[{tag}fg]{_to_output_format(preset, in_matrix=in_matrix, extra=':force_original_aspect_ratio=decrease:force_divisible_by=2')}"
+        f"[{tag}fgo]",
+        f"[{tag}bgo][{tag}fgo]overlay=x=(W-w)/2:y=(H-h)/2:format=yuv420[{out}]",
+    ]
+
+
+def _clip_video(clip: Clip, index: int, input_index: int, preset: Preset, out: str,
+                source: SourceInfo | None) -> list[str]:
+    fps, length = preset.fps, clip.length
+    matrix = input_matrix(source) if clip.kind == "video" else "auto"
+    fit, focus = clip.fit_for(preset.key), clip.focus_for(preset.key)
+    tag = f"c{index}"
+    # Frame-exact length: the joins below cut clips by frame number, not by float time.
+    tail = f"fps={fps},trim=end_frame={frame_count(length, fps)},setpts=PTS-STARTPTS,settb=AVTB"
+    parts: list[str] = []
+    if clip.kind == "image":
+        frames = frame_count(length, fps)
+        if fit == "cover" and clip.motion != "none":
+            ow = int(round(preset.width * IMAGE_OVERSCAN / 2) * 2)
+            oh = int(round(preset.height * IMAGE_OVERSCAN / 2) * 2)
+            big = Preset(key=preset.key, width=ow, height=oh, fps=fps, safe=preset.safe)
+            fx, fy = focus
+            if clip.motion == "push_in":
+                z = f"'1+{_num(PUSH_IN_ZOOM)}*on/{frames}'"
+                x = f"'(iw-iw/zoom)*{_num(fx)}'"
+            else:
+                z = f"'{_num(DRIFT_ZOOM)}'"
+                x = f"'(iw-iw/zoom)*on/{frames}'"
+            y = f"'(ih-ih/zoom)*{_num(fy)}'"
+            parts.append(
+                f"[{input_index}:v]{_cover_crop(preset, focus)},{_to_output_format(big)},"
+                f"zoompan=z={z}:x={x}:y={y}:d={frames}:s={preset.width}x{preset.height}:fps={fps},"
+                f"setsar=1,{tail}[{out}]"
+            )
+            return parts
+        # Still image without motion: fit once, then repeat the same frame (no pixel work).
+        hold = f"tpad=stop_mode=clone:stop_duration={_num(length + 1)},{tail}"
+        if fit == "cover":
+            parts.append(f"[{input_index}:v]{_cover_crop(preset, focus)},{_to_output_format(preset)},{hold}[{out}]")
+        else:
+            parts += _contain_blur(preset, f"{input_index}:v", f"{tag}fit", tag, matrix)
+            parts.append(f"[{tag}fit]{hold}[{out}]")
+        return parts
+
+    # Videos: pad with the last frame in case the source is a little short, then trim exact.
+    pad = f"tpad=stop_mode=clone:stop_duration={_num(2.0 / fps)}"
+    if fit == "cover":
+        parts.append(
+            f"[{input_index}:v]fps={fps},{_cover_crop(preset, focus)},{_to_output_format(preset, in_matrix=matrix)},"
+            f"{pad},{tail}[{out}]"
+        )
+    else:
+        parts.append(f"[{input_index}:v]fps={fps}[{tag}in]")
+        parts += _contain_blur(preset, f"{tag}in", f"{tag}fit", tag, matrix)
+        parts.append(f"[{tag}fit]{pad},{tail}[{out}]")
+    return parts
+
+
+def _clip_input(inputs: _Inputs, clip: Clip) -> int:
+    if clip.kind == "image":
+        return inputs.add(clip.path)
+    return inputs.add(clip.path, "-ss", _num(clip.in_point), "-t", _num(clip.length + 0.1))
+
+
+def clip_audio_flags(composition: Composition, sources: Sequence[SourceInfo | None] | None) -> list[bool]:
+    """Which clips contribute their own sound (see spec: mute under a voiceover by default)."""
+    flags = []
+    for i, clip in enumerate(composition.clips):
+        info = sources[i] if sources is not None and i < len(sources) else None
+        probed = info is not None and info.has_audio
+        if clip.kind == "image":
+            flags.append(False)
+        elif clip.has_audio is None:
+            flags.append(probed and composition.voiceover is None)
+        else:
+            # Forced on still needs a stream to exist, when we know.
+            flags.append(bool(clip.has_audio) and (info is None or probed))
+    return flags
+
+
+def _audio_graph(composition: Composition, inputs: _Inputs, clip_inputs: dict[int, int],
+                 clip_audio: Sequence[bool], gain: AudioGain | None, *, measure: bool) -> tuple[list[str], str]:
+    total = composition.duration
+    fmt = f"aformat=sample_fmts=fltp:sample_rates={SAMPLE_RATE}:channel_layouts=stereo"
+    parts: list[str] = []
+    mix: list[str] = []
+    starts = composition.clip_starts()
+
+    voice_key = None
+    if composition.voiceover is not None:
+        vo = composition.voiceover
+        idx = inputs.add(vo.path)
+        delay = max(0, round(vo.start * 1000))
+        parts.append(
+            f"[{idx}:a]aresample={SAMPLE_RATE},{fmt},volume={_num(vo.gain_db)}dB,"
+            f"adelay=delays={delay}:all=1,apad=whole_dur={_num(total)},atrim=duration={_num(total)}[vo]"
+        )
+        if composition.music is not None and composition.music.duck:
+            parts.append("[vo]asplit=2[vomix][vokey]")
+            mix.append("[vomix]")
+            voice_key = "[vokey]"
+        else:
+            mix.append("[vo]")
+
+    if composition.music is not None:
+        mu = composition.music
+        idx = inputs.add(mu.path, *(["-stream_loop", "-1"] if mu.loop else []))
+        fade = min(mu.fade_out, total / 2)
+        chain = (
+            f"[{idx}:a]aresample={SAMPLE_RATE},{fmt},volume={_num(mu.level_db)}dB,"
+            f"apad=whole_dur={_num(total)},atrim=duration={_num(total)},asetpts=PTS-STARTPTS"
+        )
+        if fade > 0:
+            chain += f",afade=t=out:st={_num(total - fade)}:d={_num(fade)}"
+        if voice_key:
+            parts.append(chain + "[mus]")
+            # Ducking: the voice keys a compressor on the music; ~-12 dB while speaking.
+            parts.append(
+                f"[mus]{voice_key}sidechaincompress=threshold=0.01:ratio=12:attack=20:release=400:knee=2[musd]"
+            )
+            mix.append("[musd]")
+        else:
+            parts.append(chain + "[mus]")
+            mix.append("[mus]")
+
+    for i, clip in enumerate(composition.clips):
+        if not clip_audio[i]:
+            continue
+        idx = clip_inputs[i]
+        length = clip.length
+        fade_in = composition.transition_after(i - 1).overlap if i > 0 else 0.0
+        fade_out = composition.transition_after(i).overlap if i < len(composition.clips) - 1 else 0.0
+        if i == len(composition.clips) - 1 and composition.end_card is not None:
+            fade_out = composition.end_card.transition.overlap
+        fade_in, fade_out = max(fade_in, 0.01), max(fade_out, 0.01)
+        parts.append(
+            f"[{idx}:a]aresample={SAMPLE_RATE},{fmt},atrim=duration={_num(length)},asetpts=PTS-STARTPTS,"
+            f"afade=t=in:d={_num(fade_in)},afade=t=out:st={_num(length - fade_out)}:d={_num(fade_out)},"
+            f"adelay=delays={round(starts[i] * 1000)}:all=1[ca{i}]"
+        )
+        mix.append(f"[ca{i}]")
+
+    if not mix:
+        parts.append(f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=duration={_num(total)}[aout]")
+        return parts, "[aout]"
+
+    if len(mix) == 1:
+        parts.append(f"{mix[0]}anull[amix]")
+    else:
+        parts.append(f"{''.join(mix)}amix=inputs={len(mix)}:duration=longest:normalize=0[amix]")
+    chain = f"[amix]apad=whole_dur={_num(total)},atrim=duration={_num(total)}"
+    if gain is not None:
+        chain += f",volume={_num(gain.gain_db)}dB"
+        if gain.limit:
+            ceiling = 10 ** (LIMITER_CEILING_DB / 20)
+            chain += f",alimiter=limit={ceiling:.4f}:attack=5:release=80:level=false:latency=true"
+    if measure:
+        chain += f",ebur128=peak=true:framelog=verbose,{fmt}"
+    else:
+        chain += f",{fmt}"
+    parts.append(chain + "[aout]")
+    return parts, "[aout]"
+
+
+def has_audio_mix(composition: Composition, clip_audio: Sequence[bool]) -> bool:
+    return composition.voiceover is not None or composition.music is not None or any(clip_audio)
+
+
+def build_audio_measure_command(*, composition: Composition, sources: Sequence[SourceInfo | None] | None = None,
+                                gain: AudioGain | None = None, ffmpeg: str = "ffmpeg") -> list[str]:
+    """Audio-only pass that prints the mix's loudness (ebur128 summary on stderr).
+
+    Decodes only audio, encodes nothing and writes nothing (``-f null``).
+    """
+    composition.validate()
+    flags = clip_audio_flags(composition, sources)
+    inputs = _Inputs()
+    clip_inputs = {i: _clip_input(inputs, clip) for i, clip in enumerate(composition.clips) if flags[i]}
+    parts, label = _audio_graph(composition, inputs, clip_inputs, flags, gain, measure=True)
+    return [
+        ffmpeg, "-hide_banner", "-nostdin", "-nostats", *inputs.args,
+        "-filter_complex", ";".join(parts), "-map", label, "-vn", "-f", "null", "-",
+    ]
+
+
+def video_codec_args(*, encoder: str, encoding: Encoding) -> list[str]:
+    """Encoder arguments; ``encoder`` is the resolved one: "x264" or "nvenc"."""
+    if encoder == "nvenc":
+        return [
+            "-c:v", "h264_nvenc", "-preset", "p5", "-tune", "hq", "-rc", "vbr",
+            "-cq", str(encoding.crf), "-b:v", "0", "-profile:v", "high",
+        ]
+    args = ["-c:v", "libx264", "-profile:v", "high", "-preset", encoding.preset, "-crf", str(encoding.crf)]
+    if encoding.threads:
+        args += ["-threads", str(encoding.threads)]
+    return args
+
+
+def build_command(*, composition: Composition, preset: Preset, out_path: str | Path, encoding: Encoding,
+                  ass_path: str | Path | None = None, fonts_dir: str | Path | None = None,
+                  gain: AudioGain | None = None, sources: Sequence[SourceInfo | None] | None = None,
+                  encoder: str = "x264", ffmpeg: str = "ffmpeg", progress: bool = True) -> list[str]:
+    """The full ffmpeg argument list rendering ``composition`` for ``preset`` into ``out_path``.
+
+    ``ass_path`` is the captions/end-card script from :func:`captions_ass.build_ass`;
+    ``gain`` the loudness correction measured by the audio pass; ``sources`` what was
+    probed about each clip's source (audio stream, size, colour matrix); ``encoder`` is
+    "x264" or "nvenc".
+    """
+    composition.validate()
+    if composition.captions is not None and ass_path is None:
+        raise SpecError("captions need an ASS script (ass_path)")
+    fps, width, height = preset.fps, preset.width, preset.height
+    flags = clip_audio_flags(composition, sources)
+    inputs = _Inputs()
+    parts: list[str] = []
+
+    clip_inputs: dict[int, int] = {}
+    for i, clip in enumerate(composition.clips):
+        clip_inputs[i] = _clip_input(inputs, clip)
+        source = sources[i] if sources is not None and i < len(sources) else None
+        parts += _clip_video(clip, i, clip_inputs[i], preset, f"v{i}", source)
+
+    # Joins. xfade in ffmpeg 5.1 works in yuv444p only, so feeding it whole clips would
+    # convert every frame 420 -> 444 -> 420. Instead each clip is split (by frame number)
+    # into head / body / tail; only the overlapping tail+head pairs go through xfade and
+    # everything is concatenated in yuv420p. split+trim drop frames as they pass, so no
+    # branch queues more than a frame or two.
+    count = len(composition.clips)
+    overlaps = [frame_count(composition.transition_after(i).overlap, fps)
+                if composition.transition_after(i).kind != "cut" else 0 for i in range(count - 1)]
+    card = composition.end_card
+    card_overlap = 0
+    if card is not None and card.transition.kind != "cut":
+        card_overlap = frame_count(card.transition.overlap, fps)
+    streams: list[tuple[str, int, int, Transition | None]] = []  # label, frames, head frames, transition in
+    for i, clip in enumerate(composition.clips):
+        head = overlaps[i - 1] if i > 0 else 0
+        streams.append((f"v{i}", frame_count(clip.length, fps), head,
+                        composition.transition_after(i - 1) if i > 0 else None))
+    if card is not None:
+        parts.append(
+            f"color=c={_hex(card.background)}:s={width}x{height}:r={fps}:d={_num(card.duration + 1)},"
+            f"format=yuv420p,setsar=1,settb=AVTB,trim=end_frame={frame_count(card.duration, fps)}[vcard]"
+        )
+        streams.append(("vcard", frame_count(card.duration, fps), card_overlap, card.transition))
+
+    segments: list[str] = []
+    previous_tail: str | None = None
+    for n, (label, frames, head, transition) in enumerate(streams):
+        tail = streams[n + 1][2] if n + 1 < len(streams) else 0
+        pieces = []
+        if head:
+            pieces.append(("h", 0, head))
+        if frames - head - tail > 0:
+            pieces.append(("b", head, frames - tail))
+        if tail:
+            pieces.append(("t", frames - tail, frames))
+        names = [f"{kind}{label}" for kind, _, _ in pieces]
+        if len(pieces) > 1:
+            parts.append(f"[{label}]split={len(pieces)}{''.join(f'[{x}pre]' for x in names)}")
+            branch_inputs = [f"{x}pre" for x in names]
+        else:
+            branch_inputs = [label]
+        for (kind, start, end), name, src in zip(pieces, names, branch_inputs):
+            if len(pieces) > 1:
+                parts.append(f"[{src}]trim=start_frame={start}:end_frame={end},setpts=PTS-STARTPTS[{name}]")
+            else:
+                parts.append(f"[{src}]null[{name}]")
+        for (kind, _, _), name in zip(pieces, names):
+            if kind == "h":
+                if previous_tail is None or transition is None:  # pragma: no cover - built above
+                    raise SpecError("transition without a preceding clip")
+                joined = f"x{label}"
+                parts.append(
+                    f"[{previous_tail}][{name}]xfade=transition={xfade_name(transition)}:"
+                    f"duration={_num(head / fps)}:offset=0,format=yuv420p[{joined}]"
+                )
+                segments.append(joined)
+            elif kind == "b":
+                segments.append(name)
+            else:
+                previous_tail = name
+    if len(segments) == 1:
+        current = segments[0]
+    else:
+        parts.append(f"{''.join(f'[{x}]' for x in segments)}concat=n={len(segments)}:v=1:a=0[joined]")
+        current = "joined"
+
+    if composition.watermark is not None:
+        wm = composition.watermark
+        idx = inputs.add(wm.path)
+        logo_w = max(2, int(round(width * wm.scale / 2) * 2))
+        sx = preset.safe.left if wm.position.endswith("left") else f"W-w-{preset.safe.right}"
+        sy = preset.safe.top if wm.position.startswith("top") else f"H-h-{preset.safe.bottom}"
+        opacity = min(max(wm.opacity, 0.0), 1.0)
+        parts.append(f"[{idx}:v]scale={logo_w}:-2,format=rgba,colorchannelmixer=aa={_num(opacity)}[wm]")
+        # A single logo frame; overlay repeats it (eof_action=repeat). Off over the end card.
+        enable = ""
+        if card is not None:
+            main_frames = sum(f for _, f, _, _ in streams[:-1]) - sum(overlaps)
+            enable = f":enable='lt(t,{_num((main_frames - card_overlap / 2) / fps)})'"
+        parts.append(f"[{current}][wm]overlay=x={sx}:y={sy}:eof_action=repeat:format=yuv420{enable}[wmd]")
+        current = "wmd"
+
+    if ass_path is not None:
+        opts = f"filename={escape_filter_value(str(ass_path))}"
+        if fonts_dir is not None:
+            opts += f":fontsdir={escape_filter_value(str(fonts_dir))}"
+        parts.append(f"[{current}]ass={opts}[sub]")
+        current = "sub"
+    parts.append(f"[{current}]format=yuv420p[vout]")
+
+    audio_parts, audio_label = _audio_graph(composition, inputs, clip_inputs, flags, gain, measure=False)
+    parts += audio_parts
+
+    resolved = "nvenc" if encoder == "nvenc" else "x264"
+    total = composition.duration
+    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-y", *inputs.args, "-filter_complex", ";".join(parts),
+           "-map", "[vout]", "-map", audio_label,
+           *video_codec_args(encoder=resolved, encoding=encoding),
+           "-pix_fmt", "yuv420p", "-r", str(fps),
+           "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
+           "-c:a", "aac", "-b:a", encoding.audio_bitrate, "-ar", str(SAMPLE_RATE), "-ac", "2",
+           "-t", _num(math.ceil(total * fps) / fps), "-movflags", "+faststart", "-f", "mp4"]
+    if progress:
+        cmd += ["-progress", "pipe:1", "-nostats"]
+    cmd.append(str(out_path))
+    return cmd

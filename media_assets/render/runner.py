@@ -1,0 +1,285 @@
+"""Run the render: probe sources, write the ASS script, measure loudness, run ffmpeg.
+
+Loudness is two-pass without a second lossy encode: the audio mix alone (no video
+decoded, nothing written) is measured with ``ebur128``, the gain to -14 LUFS is
+computed, the corrected mix (gain + peak limiter) is measured once more to absorb
+what the limiter took, and the final gain goes into the one real render, whose
+video is encoded exactly once.
+
+The output is written to a hidden temporary file next to ``out_path`` and renamed
+into place only on success; a failure or a cancel deletes it.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import json
+import math
+import os
+import queue
+import re
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import captions_ass
+from .graph import LIMITER_CEILING_DB, AudioGain, build_audio_measure_command, build_command, clip_audio_flags, has_audio_mix
+from .spec import TARGET_LUFS, Composition, Encoding, Preset, SourceInfo
+
+ProgressCallback = Callable[[float, str], None]
+CancelCheck = Callable[[], bool]
+
+PROBE_TIMEOUT = 30
+MEASURE_SHARE = 5.0  # percent of the progress bar given to the loudness passes
+
+
+class RenderError(RuntimeError):
+    """ffmpeg failed; ``stderr_tail`` holds the end of its log."""
+
+    def __init__(self, message: str, *, stderr_tail: str = "") -> None:
+        super().__init__(f"{message}\n{stderr_tail}".strip())
+        self.stderr_tail = stderr_tail
+
+
+class RenderCanceled(RenderError):
+    """The caller asked to stop; no output file was left behind."""
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    path: Path
+    duration: float
+    width: int
+    height: int
+    encoder: str = "x264"
+    loudness_gain_db: float | None = None
+
+
+@dataclass(frozen=True)
+class Loudness:
+    integrated: float
+    true_peak: float
+
+
+def _run(cmd: list[str], *, timeout: float) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except FileNotFoundError as exc:
+        raise RenderError(f"{cmd[0]} not found") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise RenderError(f"{Path(cmd[0]).name} timed out after {timeout:.0f} s") from exc
+
+
+def probe_source(path: str | Path, *, ffprobe: str = "ffprobe") -> SourceInfo | None:
+    """Size, colour matrix and audio presence of a clip source; None if ffprobe cannot read it."""
+    proc = _run([ffprobe, "-v", "error", "-show_entries", "stream=codec_type,width,height,color_space",
+                 "-of", "json", str(path)], timeout=PROBE_TIMEOUT)
+    if proc.returncode != 0:
+        return None  # the render itself will fail with ffmpeg's own message
+    streams = json.loads(proc.stdout or "{}").get("streams", [])
+    video = next((s for s in streams if s.get("codec_type") == "video"), {})
+    space = video.get("color_space")
+    return SourceInfo(width=int(video.get("width") or 0), height=int(video.get("height") or 0),
+                      has_audio=any(s.get("codec_type") == "audio" for s in streams),
+                      color_space=space if space and space != "unknown" else None)
+
+
+def probe_output(path: str | Path, *, ffprobe: str = "ffprobe") -> dict:
+    proc = _run([ffprobe, "-v", "error", "-show_entries", "format=duration:stream=codec_type,width,height",
+                 "-of", "json", str(path)], timeout=PROBE_TIMEOUT)
+    if proc.returncode != 0:
+        raise RenderError("could not probe the render", stderr_tail=proc.stderr[-2000:])
+    return json.loads(proc.stdout)
+
+
+@functools.lru_cache(maxsize=4)
+def nvenc_available(ffmpeg: str = "ffmpeg") -> bool:
+    """h264_nvenc is listed by this ffmpeg AND a tiny test encode succeeds (a GPU is present)."""
+    try:
+        listed = _run([ffmpeg, "-hide_banner", "-encoders"], timeout=PROBE_TIMEOUT)
+        if "h264_nvenc" not in listed.stdout:
+            return False
+        test = _run([ffmpeg, "-hide_banner", "-nostdin", "-f", "lavfi", "-i", "color=c=black:s=256x256:r=30:d=0.2",
+                     "-c:v", "h264_nvenc", "-f", "null", "-"], timeout=PROBE_TIMEOUT)
+    except RenderError:
+        return False
+    return test.returncode == 0
+
+
+def resolve_encoder(encoding: Encoding, *, ffmpeg: str = "ffmpeg") -> str:
+    if encoding.encoder in ("auto", "nvenc") and nvenc_available(ffmpeg):
+        return "nvenc"
+    return "x264"
+
+
+_I_RE = re.compile(r"Integrated loudness:\s*\n\s*I:\s*(-?[\d.]+|-inf)\s*LUFS")
+_TP_RE = re.compile(r"True peak:\s*\n\s*Peak:\s*(-?[\d.]+|-inf)\s*dBFS")
+
+
+def parse_ebur128(stderr: str) -> Loudness:
+    """Read the ebur128 summary (the last one printed) from ffmpeg's log."""
+    i_match, tp_match = _I_RE.findall(stderr), _TP_RE.findall(stderr)
+    if not i_match:
+        raise RenderError("no loudness summary in ffmpeg output", stderr_tail=stderr[-2000:])
+    integrated = float(i_match[-1]) if i_match[-1] != "-inf" else -math.inf
+    peak = float(tp_match[-1]) if tp_match and tp_match[-1] != "-inf" else -math.inf
+    return Loudness(integrated=integrated, true_peak=peak)
+
+
+def measure_loudness(composition: Composition, *, sources: list[SourceInfo | None] | None = None,
+                     gain: AudioGain | None = None, ffmpeg: str = "ffmpeg", timeout: float = 600) -> Loudness:
+    cmd = build_audio_measure_command(composition=composition, sources=sources,
+                                      gain=gain, ffmpeg=ffmpeg)
+    proc = _run(cmd, timeout=timeout)
+    if proc.returncode != 0:
+        raise RenderError("audio loudness pass failed", stderr_tail=proc.stderr[-3000:])
+    return parse_ebur128(proc.stderr)
+
+
+def loudness_gain(composition: Composition, *, sources: list[SourceInfo | None] | None = None,
+                  ffmpeg: str = "ffmpeg", timeout: float = 600) -> AudioGain | None:
+    """Gain bringing the mix to -14 LUFS; None when the mix is silent."""
+    first = measure_loudness(composition, sources=sources, ffmpeg=ffmpeg, timeout=timeout)
+    if not math.isfinite(first.integrated):
+        return None
+    gain = AudioGain(gain_db=TARGET_LUFS - first.integrated)
+    if first.true_peak + gain.gain_db <= LIMITER_CEILING_DB:
+        return gain  # the limiter will not touch it: the gain alone lands on target
+    # The limiter removes some loudness when it works hard; measure once more and correct.
+    second = measure_loudness(composition, sources=sources, gain=gain, ffmpeg=ffmpeg,
+                              timeout=timeout)
+    if math.isfinite(second.integrated) and abs(TARGET_LUFS - second.integrated) > 0.2:
+        gain = AudioGain(gain_db=gain.gain_db + (TARGET_LUFS - second.integrated))
+    return gain
+
+
+def _reader(stream, sink) -> None:
+    for line in iter(stream.readline, ""):
+        sink(line)
+    stream.close()
+
+
+def run_ffmpeg(cmd: list[str], *, total: float, progress: ProgressCallback | None = None,
+               should_cancel: CancelCheck | None = None, timeout: float, base: float = 0.0,
+               span: float = 100.0) -> None:
+    """Run an ffmpeg command that writes ``-progress pipe:1``; maps out_time onto base..base+span."""
+    tail: collections.deque[str] = collections.deque(maxlen=60)
+    lines: queue.Queue[str | None] = queue.Queue()
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, bufsize=1)
+    except FileNotFoundError as exc:
+        raise RenderError(f"{cmd[0]} not found") from exc
+    out_thread = threading.Thread(target=_reader, args=(proc.stdout, lines.put), daemon=True)
+    err_thread = threading.Thread(target=_reader, args=(proc.stderr, tail.append), daemon=True)
+    out_thread.start()
+    err_thread.start()
+    deadline = time.monotonic() + timeout
+    last_percent = -1.0
+
+    def stop() -> None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    try:
+        while proc.poll() is None or not lines.empty():
+            if should_cancel is not None and should_cancel():
+                stop()
+                raise RenderCanceled("render canceled")
+            if time.monotonic() > deadline:
+                stop()
+                raise RenderError(f"render timed out after {timeout:.0f} s", stderr_tail="".join(tail))
+            try:
+                line = lines.get(timeout=0.25)
+            except queue.Empty:
+                continue
+            if line is None:
+                continue
+            key, _, value = line.strip().partition("=")
+            if key == "out_time_us" and value.lstrip("-").isdigit() and progress is not None and total > 0:
+                done = min(max(int(value) / 1e6 / total, 0.0), 1.0)
+                percent = base + span * done
+                if percent - last_percent >= 0.5:
+                    last_percent = percent
+                    progress(round(percent, 1), "rendering")
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            stop()
+    out_thread.join(timeout=5)
+    err_thread.join(timeout=5)
+    if proc.returncode != 0:
+        raise RenderError(f"ffmpeg exited with status {proc.returncode}", stderr_tail="".join(tail))
+
+
+def render(composition: Composition, preset: Preset, out_path: str | Path, *, encoding: Encoding = Encoding(),
+           progress: ProgressCallback | None = None, should_cancel: CancelCheck | None = None,
+           ffmpeg: str = "ffmpeg", ffprobe: str = "ffprobe", fonts_dir: str | Path | None = None,
+           timeout: float | None = None, base: float = 0.0, span: float = 100.0) -> RenderResult:
+    """Render ``composition`` for ``preset`` into ``out_path`` (MP4, H.264 + AAC).
+
+    ``progress(percent, message)`` is called as the render advances (``base``..``base+span``);
+    ``should_cancel()`` is polled several times a second, and True stops ffmpeg, removes the
+    partial file and raises :class:`RenderCanceled`. Failures raise :class:`RenderError`.
+    """
+    composition.validate()
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fonts_dir = Path(fonts_dir) if fonts_dir is not None else captions_ass.FONTS_DIR
+    total = composition.duration
+    timeout = timeout if timeout is not None else max(300.0, total * 30)
+
+    def report(percent: float, message: str) -> None:
+        if progress is not None:
+            progress(round(base + span * percent / 100, 1), message)
+
+    sources = [probe_source(clip.path, ffprobe=ffprobe) if clip.kind == "video" else None
+               for clip in composition.clips]
+    flags = clip_audio_flags(composition, sources)
+
+    if should_cancel is not None and should_cancel():
+        raise RenderCanceled("render canceled")
+    report(0, "measuring loudness")
+    gain = None
+    if has_audio_mix(composition, flags):
+        gain = loudness_gain(composition, sources=sources, ffmpeg=ffmpeg, timeout=timeout)
+    report(MEASURE_SHARE, "rendering")
+
+    encoder = resolve_encoder(encoding, ffmpeg=ffmpeg)
+    temp_out = out_path.with_name(f".{out_path.stem}.{uuid.uuid4().hex[:8]}.part.mp4")
+    with tempfile.TemporaryDirectory(prefix="render-") as workdir:
+        ass_path = None
+        if composition.captions is not None or composition.end_card is not None:
+            end_start = composition.main_duration - (composition.end_card.transition.overlap
+                                                     if composition.end_card else 0.0)
+            script = captions_ass.build_ass(preset=preset, captions=composition.captions,
+                                            end_card=composition.end_card, end_card_start=end_start,
+                                            end_card_end=total)
+            ass_path = Path(workdir) / "captions.ass"
+            ass_path.write_text(script, encoding="utf-8")
+        cmd = build_command(composition=composition, preset=preset, out_path=temp_out, encoding=encoding,
+                            ass_path=ass_path, fonts_dir=fonts_dir, gain=gain, sources=sources,
+                            encoder=encoder, ffmpeg=ffmpeg)
+        try:
+            run_ffmpeg(cmd, total=total, progress=progress, should_cancel=should_cancel, timeout=timeout,
+                       base=base + span * MEASURE_SHARE / 100, span=span * (100 - MEASURE_SHARE) / 100)
+            os.replace(temp_out, out_path)
+        finally:
+            temp_out.unlink(missing_ok=True)
+
+    info = probe_output(out_path, ffprobe=ffprobe)
+    video = next((s for s in info.get("streams", []) if s.get("codec_type") == "video"), {})
+    report(100, "done")
+    return RenderResult(path=out_path, duration=float(info.get("format", {}).get("duration", 0.0)),
+                        width=int(video.get("width", 0)), height=int(video.get("height", 0)), encoder=encoder,
+                        loudness_gain_db=gain.gain_db if gain else None)

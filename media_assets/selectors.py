@@ -1,0 +1,160 @@
+"""Reads of the media library, scoped to the requesting user's workspaces, and the
+"is this asset referenced?" question every delete and the retention cleanup ask.
+
+References are found generically: every concrete relation of any installed model that points at
+MediaAsset (a foreign key, one-to-one or many-to-many, hidden related names included) counts,
+so a composition or publication model added later protects its assets with no change here.
+Apps can add checks that are not relations (``register_reference_checker``) or declare a
+relation that is provenance, not use (``ignore_reference_field``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.db.models import Q, QuerySet
+
+from campaigns.selectors import scoped
+from media_assets.models import MediaAsset
+
+
+@dataclass(frozen=True)
+class AssetReference:
+    """One thing that uses an asset: ``label`` is for people ("Element 'Can' reference images")."""
+
+    model: str  # app_label.ModelName
+    pk: Any
+    label: str
+
+
+ReferenceChecker = Callable[[MediaAsset], Iterable[AssetReference]]
+_checkers: list[ReferenceChecker] = []
+# Rows recording which request produced an asset: provenance, not use. Without these, every
+# generated asset would be "referenced" by its own request and retention could never expire it.
+_ignored: set[str] = {"generation.videogeneration.result_asset", "audio.audiorequest.asset"}
+
+
+def register_reference_checker(checker: ReferenceChecker) -> ReferenceChecker:
+    """Add a check for uses that are not relations (a JSON timeline listing asset ids, say)."""
+    if checker not in _checkers:
+        _checkers.append(checker)
+    return checker
+
+
+def ignore_reference_field(dotted: str) -> None:
+    """Declare ``app_label.Model.field`` a record of where an asset came from, not a use of it."""
+    _ignored.add(dotted.lower())
+
+
+def _relation_fields() -> list[Any]:
+    fields = []
+    for model in apps.get_models():
+        for field in model._meta.get_fields(include_hidden=True):
+            if not (getattr(field, "concrete", False) and field.is_relation and field.related_model is MediaAsset):
+                continue
+            if field.model is MediaAsset:
+                continue
+            if f"{model._meta.label}.{field.name}".lower() in _ignored:
+                continue
+            fields.append(field)
+    return fields
+
+
+def asset_references(*, asset: MediaAsset, limit: int = 20) -> list[AssetReference]:
+    """What uses ``asset`` (at most ``limit`` per relation), empty when nothing does."""
+    found: list[AssetReference] = []
+    for field in _relation_fields():
+        model = field.model
+        verbose = str(field.verbose_name)
+        for obj in model._default_manager.filter(**{field.name: asset})[:limit]:
+            found.append(AssetReference(model=model._meta.label, pk=obj.pk, label=f"{model._meta.verbose_name.capitalize()} '{obj}' ({verbose})"))
+    for checker in _checkers:
+        found.extend(checker(asset))
+    return found
+
+
+def asset_is_referenced(*, asset: MediaAsset) -> bool:
+    for field in _relation_fields():
+        if field.model._default_manager.filter(**{field.name: asset}).exists():
+            return True
+    return any(any(True for _ in checker(asset)) for checker in _checkers)
+
+
+def referenced_asset_ids(*, candidates: QuerySet[MediaAsset]) -> set[int]:
+    """Of ``candidates``, the ids something uses (bulk version of asset_is_referenced)."""
+    ids = set(candidates.values_list("pk", flat=True))
+    used: set[int] = set()
+    for field in _relation_fields():
+        if field.many_to_many:
+            through = field.remote_field.through
+            target = field.m2m_reverse_field_name()  # the through table's column pointing at MediaAsset
+            used.update(through._default_manager.filter(**{f"{target}__in": ids}).values_list(f"{target}_id", flat=True))
+        else:
+            used.update(field.model._default_manager.filter(**{f"{field.attname}__in": ids}).values_list(field.attname, flat=True))
+    if _checkers:
+        for asset in candidates.exclude(pk__in=used):
+            if any(True for checker in _checkers for _ in checker(asset)):
+                used.add(asset.pk)
+    return used
+
+
+# ---------------------------------------------------------------------------- reads
+
+
+def asset_list(
+    *,
+    user: Any,
+    workspace: Any = None,
+    kind: str = "",
+    source: str = "",
+    status: str = "",
+    campaign: Any = None,
+    element: Any = None,
+    tag: str = "",
+    search: str = "",
+) -> QuerySet[MediaAsset]:
+    """The user's assets, newest first, narrowed by the given filters (empty = no filter)."""
+    qs = scoped(MediaAsset.objects.select_related("campaign", "element", "ingest_job"), user=user)
+    if workspace is not None:
+        qs = qs.filter(workspace=workspace)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if source:
+        qs = qs.filter(source=source)
+    if status:
+        qs = qs.filter(status=status)
+    if campaign:
+        qs = qs.filter(campaign_id=getattr(campaign, "pk", campaign))
+    if element:
+        qs = qs.filter(element_id=getattr(element, "pk", element))
+    if tag:
+        qs = _with_tag(qs, tag)
+    if search:
+        terms = Q()
+        for word in search.split()[:6]:
+            terms &= Q(title__icontains=word) | Q(original_name__icontains=word) | Q(tags__icontains=word)
+        qs = qs.filter(terms)
+    return qs
+
+
+def _with_tag(qs: QuerySet[MediaAsset], tag: str) -> QuerySet[MediaAsset]:
+    # JSON "contains" is not supported on SQLite; a text match narrows, then an exact check decides.
+    tag = tag.strip().lower()
+    narrowed = qs.filter(tags__icontains=tag)
+    ids = [pk for pk, tags in narrowed.values_list("pk", "tags") if tag in [str(t).lower() for t in tags or []]]
+    return qs.filter(pk__in=ids)
+
+
+def asset_tags(*, user: Any, workspace: Any) -> list[str]:
+    """Every tag used in the workspace, sorted (for the filter list)."""
+    seen: set[str] = set()
+    for tags in scoped(MediaAsset.objects.filter(workspace=workspace), user=user).values_list("tags", flat=True):
+        seen.update(str(t) for t in tags or [])
+    return sorted(seen, key=str.lower)
+
+
+def asset_by_sha(*, workspace: Any, sha256: str) -> MediaAsset | None:
+    return MediaAsset.objects.filter(workspace=workspace, sha256=sha256).first()
