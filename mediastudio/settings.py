@@ -194,7 +194,14 @@ MEDIA_MAX_DURATION_SECONDS = env_int("MEDIA_MAX_DURATION_SECONDS", 600, minimum=
 MEDIA_MAX_DIMENSION = env_int("MEDIA_MAX_DIMENSION", 4096, minimum=16)
 MEDIA_MAX_FPS = env_int("MEDIA_MAX_FPS", 120, minimum=1)
 MEDIA_MAX_IMAGE_PIXELS = env_int("MEDIA_MAX_IMAGE_PIXELS", 40_000_000, minimum=1024)
-MEDIA_RETENTION_DAYS = env_int("MEDIA_RETENTION_DAYS", 30, minimum=1)
+MEDIA_RETENTION_DAYS = env_int("MEDIA_RETENTION_DAYS", 30, minimum=1)  # unreferenced generated assets
+MEDIA_TEMP_DIR = Path(env_str("MEDIA_TEMP_DIR", str(VAR_DIR / "tmp" / "media")))
+MEDIA_SYNC_PREVIEW_MAX_BYTES = env_int("MEDIA_SYNC_PREVIEW_MAX_BYTES", 50 * 1024**2, minimum=0)  # larger: an ingest job
+MEDIA_SYNC_PREVIEW_MAX_SECONDS = env_int("MEDIA_SYNC_PREVIEW_MAX_SECONDS", 60, minimum=0)
+MEDIA_STREAM_URL_EXPIRE = env_int("MEDIA_STREAM_URL_EXPIRE", 600, minimum=30)
+MEDIA_TEMP_MAX_AGE_HOURS = env_int("MEDIA_TEMP_MAX_AGE_HOURS", 6, minimum=1)
+MEDIA_ORPHAN_GRACE_HOURS = env_int("MEDIA_ORPHAN_GRACE_HOURS", 24, minimum=1)
+MEDIA_MAX_SUBTITLE_BYTES = env_int("MEDIA_MAX_SUBTITLE_BYTES", 5 * 1024**2, minimum=1024)
 SAFE_FETCH_ALLOWED_PORTS = [int(p) for p in env_list("SAFE_FETCH_ALLOWED_PORTS", ["80", "443"])]
 SAFE_FETCH_ALLOW_LOOPBACK = False  # only the test settings turn this on, for local fake servers
 FFMPEG_BINARY = env_str("FFMPEG_BINARY", "ffmpeg")

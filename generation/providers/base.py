@@ -291,5 +291,22 @@ class VideoProvider(BaseProvider):
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent | None:
         return None
 
+    #: (method, path) of one cheap authenticated call, used by `manage.py providers check NAME`.
+    credentials_check: ClassVar[tuple[str, str] | None] = None
+
+    def api_client(self) -> "HttpClient":
+        """The adapter's configured client (base URL, auth headers)."""
+        raise NotImplementedError
+
+    def check_credentials(self) -> str:
+        """Make one cheap authenticated call to the real API; returns a short description.
+        Never run by the tests against real vendors (it needs a real key and the internet)."""
+        if self.credentials_check is None:
+            raise ProviderError(f"{self.verbose_name} has no cheap authenticated call to check a key with.", permanent=True, code="unsupported")
+        method, path = self.credentials_check
+        with self.api_client() as http:
+            response = http.request(method, path, retry=False)
+        return f"{method} {path}: HTTP {response.status_code}, key accepted"
+
     def list_jobs(self, *, limit: int = 20) -> list[dict[str, Any]]:
         raise ProviderError(f"{self.verbose_name} has no job listing.", permanent=True, code="unsupported")

@@ -198,6 +198,20 @@ class FalProvider(VideoProvider):
     capabilities = frozenset({TEXT_TO_VIDEO, IMAGE_TO_VIDEO, WEBHOOKS, CANCEL})
     settings_keys = ("FAL_KEY",)
 
+    def check_credentials(self) -> str:
+        spec = self.model()
+        endpoint = next(iter((self.route(spec).get("endpoints") or {}).values()))
+        app = self.app_of(str(endpoint))  # queue status URLs name the app (owner/alias), not the endpoint's subpath
+        path = f"/{app}/requests/00000000-0000-0000-0000-000000000000/status"
+        with self._http() as http:
+            try:
+                http.request("GET", path, retry=False)
+            except ProviderError as exc:
+                if exc.status_code == 404:  # the key was accepted; the made-up request does not exist
+                    return f"GET {path}: HTTP 404 for an unknown request, key accepted"
+                raise
+        return f"GET {path}: key accepted"
+
     # -- plumbing
 
     @property

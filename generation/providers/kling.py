@@ -118,6 +118,10 @@ class KlingProvider(VideoProvider):
     verbose_name: ClassVar[str] = "Kling AI"
     capabilities: ClassVar[frozenset[str]] = frozenset({TEXT_TO_VIDEO, IMAGE_TO_VIDEO, FIRST_LAST_FRAME, AUDIO, WEBHOOKS})
     settings_keys: ClassVar[tuple[str, ...]] = ("KLING_ACCESS_KEY", "KLING_SECRET_KEY")
+    credentials_check = ("GET", "/v1/videos/text2video?pageNum=1&pageSize=1")
+
+    def api_client(self) -> HttpClient:
+        return self._client()
 
     def _client(self) -> HttpClient:
         access, secret = str(self.setting("KLING_ACCESS_KEY", "") or ""), str(self.setting("KLING_SECRET_KEY", "") or "")

@@ -98,6 +98,12 @@ class LumaProvider(VideoProvider):
     settings_keys: ClassVar[tuple[str, ...]] = ("LUMA_API_KEY",)
     legacy_settings_keys: ClassVar[tuple[str, ...]] = ("LUMA_DREAM_MACHINE_API_KEY",)
 
+    def check_credentials(self) -> str:
+        legacy = not self._key(False)
+        with self._client(legacy) as http:
+            response = http.request("GET", "/generations?limit=1", retry=False)
+        return f"GET /generations ({'Dream Machine' if legacy else 'Agents'} API): HTTP {response.status_code}, key accepted"
+
     @classmethod
     def is_enabled(cls) -> bool:
         # Either surface's key enables the provider.

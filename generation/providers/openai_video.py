@@ -88,6 +88,10 @@ class OpenAIVideoProvider(VideoProvider):
     verbose_name = "OpenAI video protocol (gateway)"
     capabilities = frozenset({TEXT_TO_VIDEO, IMAGE_TO_VIDEO, REMIX, WEBHOOKS, LIST_JOBS})
     settings_keys = ("OPENAI_VIDEO_API_KEY",)
+    credentials_check = ("GET", "videos?limit=1")
+
+    def api_client(self) -> HttpClient:
+        return self._http()
 
     # -- plumbing
 

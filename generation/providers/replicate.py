@@ -94,6 +94,10 @@ class ReplicateProvider(VideoProvider):
         {TEXT_TO_VIDEO, IMAGE_TO_VIDEO, FIRST_LAST_FRAME, REFERENCE_IMAGES, AUDIO, WEBHOOKS, CANCEL, LIST_JOBS}
     )
     settings_keys = ("REPLICATE_API_TOKEN",)
+    credentials_check = ("GET", "/v1/account")
+
+    def api_client(self) -> HttpClient:
+        return self._http()
 
     # -- plumbing
 

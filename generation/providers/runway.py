@@ -88,6 +88,10 @@ class RunwayProvider(VideoProvider):
     verbose_name: ClassVar[str] = "Runway"
     capabilities: ClassVar[frozenset[str]] = frozenset({TEXT_TO_VIDEO, IMAGE_TO_VIDEO, FIRST_LAST_FRAME, AUDIO, CANCEL})
     settings_keys: ClassVar[tuple[str, ...]] = ("RUNWAY_API_KEY",)
+    credentials_check = ("GET", "/v1/organization")
+
+    def api_client(self) -> HttpClient:
+        return self._client()
 
     # -- plumbing
 

@@ -97,6 +97,10 @@ class VeoProvider(VideoProvider):
     verbose_name: ClassVar[str] = "Google Veo (Gemini API)"
     capabilities: ClassVar[frozenset[str]] = frozenset({TEXT_TO_VIDEO, IMAGE_TO_VIDEO, FIRST_LAST_FRAME, REFERENCE_IMAGES, AUDIO})
     settings_keys: ClassVar[tuple[str, ...]] = ("GEMINI_API_KEY",)
+    credentials_check = ("GET", "/v1beta/models?pageSize=1")
+
+    def api_client(self) -> HttpClient:
+        return self._client()
 
     @property
     def _key(self) -> str:

@@ -113,6 +113,12 @@ class KlingFake(FakeVideoServer):
         # Kling task ids are long decimal strings.
         return str(int(time.time() * 1000)) + str(next(self._ids)).zfill(6)
 
+    @route("GET", r"/v1/videos/(?P<kind>text2video|image2video)")
+    def list_tasks(self, req: Request, kind: str) -> Reply:
+        if (denied := self._auth(req)) is not None:
+            return denied
+        return Reply(200, {"code": 0, "message": "SUCCEED", "request_id": "list", "data": []})
+
     @route("POST", r"/v1/videos/(?P<kind>text2video|image2video)")
     def create(self, req: Request, kind: str) -> Reply:
         return self._create(req, kind)

@@ -47,6 +47,18 @@ class LumaFake(FakeVideoServer):
 
     # -- Agents API
 
+    @route("GET", r"/v1/generations")
+    def list_generations(self, req: Request) -> Reply:
+        if (denied := self._auth(req, self.agents_key)) is not None:
+            return denied
+        return Reply(200, {"generations": [], "count": 0, "has_more": False, "limit": 1, "offset": 0})
+
+    @route("GET", r"/dream-machine/v1/generations")
+    def legacy_list_generations(self, req: Request) -> Reply:
+        if (denied := self._auth(req, self.legacy_key)) is not None:
+            return denied
+        return Reply(200, [])
+
     @route("POST", r"/v1/generations")
     def agents_create(self, req: Request) -> Reply:
         if (denied := self._auth(req, self.agents_key)) is not None:

@@ -124,6 +124,12 @@ class ReplicateFake(FakeVideoServer):
             return Reply(201, self._prediction(task, advance=False))
         return Reply(201, self._prediction(task, advance=False), {"Location": f"{self.url}/v1/predictions/{task.id}"})
 
+    @route("GET", r"/v1/account")
+    def account(self, req: Request) -> Reply:
+        if (denied := self._auth(req)) is not None:
+            return denied
+        return Reply(200, {"type": "organization", "username": "studio", "name": "Studio", "github_url": None})
+
     @route("POST", r"/v1/models/(?P<owner>[^/]+)/(?P<name>[^/]+)/predictions")
     def create_official(self, req: Request, owner: str, name: str) -> Reply:
         if (denied := self._auth(req)) is not None:

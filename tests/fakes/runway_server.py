@@ -57,6 +57,12 @@ class RunwayFake(FakeVideoServer):
 
     # -- uploads
 
+    @route("GET", r"/v1/organization")
+    def organization(self, req: Request) -> Reply:
+        if (denied := self._auth(req)) is not None:
+            return denied
+        return Reply(200, {"creditBalance": 1000, "tier": {"maxMonthlyCreditSpend": 10000, "models": {}}, "usage": {"models": {}}})
+
     @route("POST", r"/v1/uploads")
     def create_upload(self, req: Request) -> Reply:
         if (denied := self._auth(req)) is not None:

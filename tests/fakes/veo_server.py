@@ -62,6 +62,12 @@ class VeoFake(FakeVideoServer):
             return "bytesBase64Encoded is not base64"
         return None
 
+    @route("GET", r"/v1beta/models")
+    def list_models(self, req: Request) -> Reply:
+        if (denied := self._auth(req)) is not None:
+            return denied
+        return Reply(200, {"models": [{"name": "models/veo-3.1-generate-preview"}], "nextPageToken": ""})
+
     @route("POST", r"/v1beta/models/(?P<model>[^/:]+):predictLongRunning")
     def create(self, req: Request, model: str) -> Reply:
         if (denied := self._auth(req)) is not None:

@@ -249,3 +249,16 @@ def test_it_verifies_webhooks_or_returns_none(case, fake, provider, image):
         with pytest.raises(ProviderError) as caught:
             provider.verify_webhook(headers, body)
         assert caught.value.permanent and caught.value.code == "invalid_signature"
+
+
+def test_the_credentials_check_makes_one_authenticated_call(case, fake, provider):
+    description = provider.check_credentials()
+    assert "key accepted" in description
+    assert len(_api_calls(fake)) == 1
+
+
+def test_the_credentials_check_reports_a_bad_key(case, fake):
+    bad = case.provider(fake, **{key: "wrong-key" for key in case.config(fake) if "KEY" in key or "TOKEN" in key})
+    with pytest.raises(ProviderError) as caught:
+        bad.check_credentials()
+    assert caught.value.permanent and caught.value.status_code in (400, 401, 403)  # Gemini answers 400 API_KEY_INVALID
