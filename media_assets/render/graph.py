@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .spec import (
-    TARGET_LUFS,
     TARGET_TRUE_PEAK,
     Clip,
     Composition,
@@ -150,14 +149,14 @@ def _cover_crop(preset: Preset, focus: tuple[float, float]) -> str:
 def _contain_blur(preset: Preset, src: str, out: str, tag: str, in_matrix: str) -> list[str]:
     w, h = preset.width, preset.height
     sw, sh = max(2, w // 8 // 2 * 2), max(2, h // 8 // 2 * 2)
+    contain = ":force_original_aspect_ratio=decrease:force_divisible_by=2"
     return [
         f"[{src}]split=2[{tag}bg][{tag}fg]",
         # The fill is built at 1/8 size, blurred, darkened, then scaled up: cheap.
         f"[{tag}bg]scale={sw}:{sh}:force_original_aspect_ratio=increase,crop={sw}:{sh},"
         f"boxblur=4:2,lutyuv=y='val*0.55',"
         f"{_to_output_format(preset, in_matrix=in_matrix, flags='fast_bilinear')}[{tag}bgo]",
-        f"[{tag}fg]{_to_output_format(preset, in_matrix=in_matrix, extra=':force_original_aspect_ratio=decrease:force_divisible_by=2')}"
-        f"[{tag}fgo]",
+        f"[{tag}fg]{_to_output_format(preset, in_matrix=in_matrix, extra=contain)}[{tag}fgo]",
         f"[{tag}bgo][{tag}fgo]overlay=x=(W-w)/2:y=(H-h)/2:format=yuv420[{out}]",
     ]
 

@@ -29,7 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import captions_ass
-from .graph import LIMITER_CEILING_DB, AudioGain, build_audio_measure_command, build_command, clip_audio_flags, has_audio_mix
+from .graph import (
+    LIMITER_CEILING_DB,
+    AudioGain,
+    build_audio_measure_command,
+    build_command,
+    clip_audio_flags,
+    has_audio_mix,
+)
 from .spec import TARGET_LUFS, Composition, Encoding, Preset, SourceInfo
 
 ProgressCallback = Callable[[float, str], None]

@@ -1,0 +1,202 @@
+"""Benchmark of the composition renderer against the x264 floor (issue 7).
+
+A 9:16 short (1080x1920, 30 fps) from six mixed-size sources (one 3840x2160, one
+1280x720 at 60 fps, one still image), five transitions, karaoke captions, an
+espeak-ng voiceover and ducked music. Measured side by side in one run:
+
+- render: the full render (loudness passes included), wall time and ffmpeg peak RSS;
+- floor: x264 re-encoding the render's own output with the same settings (CRF,
+  preset, profile, AAC) - the cost of one encode of that picture, nothing else;
+- the same render at half the duration, to show peak memory does not grow with length.
+
+Run: ``.venv/bin/python bench/bench_render.py [--seconds 30] [--repeat 1]``.
+Sources are generated once into bench/out/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from media_assets.render import PRESETS, render  # noqa: E402
+from media_assets.render.spec import (  # noqa: E402
+    Captions,
+    CaptionStyle,
+    Clip,
+    Composition,
+    Cue,
+    Encoding,
+    Music,
+    Transition,
+    Voiceover,
+    Watermark,
+    Word,
+)
+
+OUT = ROOT / "bench" / "out"
+SRC = OUT / "src"
+ENCODING = Encoding(encoder="x264", crf=20, preset="veryfast")
+SCRIPT = (
+    "Meet the bottle that keeps your coffee hot for twelve hours and your water cold for a whole day. "
+    "Built from recycled steel, sealed with a leak proof lid, and light enough for every trail. "
+    "Take it to the office, the gym, the mountain. Order yours today and get free shipping this week."
+)
+SOURCES = [
+    # name, lavfi video source, size, rate
+    ("uhd.mp4", "testsrc2", "3840x2160", 30),
+    ("hd.mp4", "smptehdbars", "1920x1080", 30),
+    ("hd60.mp4", "testsrc2", "1280x720", 60),
+    ("vertical.mp4", "testsrc2", "1080x1920", 30),
+    ("portrait.mp4", "rgbtestsrc", "720x1280", 30),
+]
+
+
+def sh(cmd: list[str], timeout: float = 900) -> None:
+    subprocess.run(cmd, check=True, timeout=timeout, capture_output=True)
+
+
+def make_sources() -> dict[str, Path]:
+    SRC.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, source, size, rate in SOURCES:
+        path = SRC / name
+        if not path.exists():
+            sh(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"{source}=s={size}:r={rate}:d=7",
+                "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", str(path)])
+        paths[name] = path
+    extras = {
+        "photo.png": ["-f", "lavfi", "-i", "mandelbrot=s=2400x1600", "-frames:v", "1"],
+        "logo.png": ["-f", "lavfi", "-i", "color=c=orange:s=192x192,format=rgba,pad=256:256:32:32:color=black@0",
+                     "-frames:v", "1"],
+        "music.wav": ["-f", "lavfi", "-i", "aevalsrc='0.2*sin(2*PI*220*t)*(0.6+0.4*sin(2*PI*2*t))"
+                      "+0.15*sin(2*PI*277*t)+0.12*sin(2*PI*330*t)':s=48000:d=12"],
+    }
+    for name, args in extras.items():
+        path = SRC / name
+        if not path.exists():
+            sh(["ffmpeg", "-v", "error", "-y", *args, str(path)])
+        paths[name] = path
+    voice = SRC / "voice.wav"
+    if not voice.exists():
+        sh(["espeak-ng", "-s", "150", "-w", str(voice), SCRIPT])
+    paths["voice.wav"] = voice
+    return paths
+
+
+def media_duration(path: Path) -> float:
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
+                         capture_output=True, text=True, check=True, timeout=30).stdout
+    return float(out)
+
+
+def word_cues(start: float, end: float, words_per_cue: int = 4) -> tuple[Cue, ...]:
+    """Evenly timed words (espeak-ng gives no timestamps; the bench only needs realistic load)."""
+    words = SCRIPT.split()
+    weights = [len(w) + 2 for w in words]
+    scale = (end - start) / sum(weights)
+    timed, t = [], start
+    for word, weight in zip(words, weights):
+        timed.append(Word(word, t, t + weight * scale * 0.9))
+        t += weight * scale
+    return tuple(Cue(tuple(timed[i:i + words_per_cue])) for i in range(0, len(timed), words_per_cue))
+
+
+def composition(paths: dict[str, Path], seconds: float) -> Composition:
+    overlap = 0.5
+    each = (seconds + 5 * overlap) / 6
+    clips = (
+        Clip(paths["uhd.mp4"], duration=each, focus=(0.3, 0.5)),
+        Clip(paths["hd.mp4"], duration=each, fit="contain_blur"),
+        Clip(paths["hd60.mp4"], duration=each),
+        Clip(paths["photo.png"], kind="image", duration=each, motion="push_in"),
+        Clip(paths["vertical.mp4"], duration=each),
+        Clip(paths["portrait.mp4"], duration=each),
+    )
+    kinds = ("crossfade", "wipe", "slide", "dip_to_black", "zoom")
+    voice_len = min(media_duration(paths["voice.wav"]), seconds - 0.5)
+    return Composition(
+        clips=clips,
+        transitions=tuple(Transition(k, overlap) for k in kinds),
+        captions=Captions(cues=word_cues(0.3, 0.3 + voice_len), style=CaptionStyle(highlight="#FFB000")),
+        voiceover=Voiceover(paths["voice.wav"], start=0.3),
+        music=Music(paths["music.wav"], level_db=-10),
+        watermark=Watermark(paths["logo.png"], position="top_right", scale=0.12),
+    )
+
+
+def child(task: dict) -> dict:
+    """Runs in a fresh process so RUSAGE_CHILDREN is ffmpeg's own peak RSS for this run."""
+    started = time.perf_counter()
+    if task["kind"] == "render":
+        paths = {k: Path(v) for k, v in task["paths"].items()}
+        comp = composition(paths, task["seconds"])
+        render(comp, PRESETS["tiktok"], task["out"], encoding=ENCODING)
+    else:
+        sh(["ffmpeg", "-v", "error", "-nostdin", "-y", "-i", task["src"], "-c:v", "libx264", "-profile:v", "high",
+            "-preset", ENCODING.preset, "-crf", str(ENCODING.crf), "-pix_fmt", "yuv420p",
+            "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
+            "-c:a", "aac", "-b:a", ENCODING.audio_bitrate, "-ar", "48000", "-ac", "2",
+            "-movflags", "+faststart", task["out"]])
+    wall = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "maxrss_mb": usage.ru_maxrss / 1024}
+
+
+def measure(task: dict) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(task)], capture_output=True, text=True,
+                          check=False, timeout=1800)
+    if proc.returncode != 0:
+        raise SystemExit(f"bench child failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--repeat", type=int, default=1, help="pairs of render/floor runs; best of each is kept")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(json.loads(args.child))))
+        return
+    for tool in ("ffmpeg", "ffprobe", "espeak-ng"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is required")
+    paths = {k: str(v) for k, v in make_sources().items()}
+    full, half = args.seconds, args.seconds / 2
+    render_out, floor_out = OUT / "render.mp4", OUT / "floor.mp4"
+    renders, floors = [], []
+    for _ in range(args.repeat):
+        renders.append(measure({"kind": "render", "paths": paths, "seconds": full, "out": str(render_out)}))
+        floors.append(measure({"kind": "floor", "src": str(render_out), "out": str(floor_out)}))
+    short = measure({"kind": "render", "paths": paths, "seconds": half, "out": str(OUT / "render-half.mp4")})
+    best_render = min(renders, key=lambda r: r["wall"])
+    best_floor = min(floors, key=lambda r: r["wall"])
+    ratio = best_render["wall"] / best_floor["wall"]
+    print(f"output: {render_out} ({media_duration(render_out):.2f} s, 1080x1920 @ 30 fps, "
+          f"CRF {ENCODING.crf} {ENCODING.preset})")
+    def line(name: str, seconds: float, r: dict, note: str = "") -> None:
+        print(f"{name:6s} {seconds:>4.0f} s  wall {r['wall']:7.2f} s  cpu {r['cpu']:7.2f} s  "
+              f"ffmpeg peak RSS {r['maxrss_mb']:7.1f} MB{note}")
+
+    line("render", full, best_render)
+    line("floor", full, best_floor, "  (x264 re-encode of the render, same settings)")
+    line("render", half, short)
+    cpu_ratio = best_render["cpu"] / best_floor["cpu"]
+    print(f"ratio render/floor = {ratio:.3f} wall, {cpu_ratio:.3f} cpu  (target <= 1.25; "
+          f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f})")
+    print(f"peak RSS {half:.0f} s -> {full:.0f} s: {short['maxrss_mb']:.1f} -> {best_render['maxrss_mb']:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""Pure tests of the command builder: no ffmpeg run."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from media_assets.render.graph import AudioGain, build_audio_measure_command, build_command, escape_filter_value
+from media_assets.render.spec import (
+    Captions,
+    Clip,
+    Composition,
+    Cue,
+    Encoding,
+    EndCard,
+    Music,
+    SourceInfo,
+    SpecError,
+    Transition,
+    Voiceover,
+    Word,
+)
+
+from .conftest import TALL
+
+
+def _comp(**extra) -> Composition:
+    return Composition(
+        clips=(Clip("a.mp4", in_point=1.0, out_point=3.0), Clip("b.mp4", duration=2.0),
+               Clip("c.png", kind="image", duration=1.5)),
+        transitions=(Transition("crossfade", 0.5), Transition("wipe", 0.4, "right")),
+        **extra,
+    )
+
+
+def _graph(cmd: list[str]) -> str:
+    return cmd[cmd.index("-filter_complex") + 1]
+
+
+def test_it_computes_duration_as_clips_minus_overlaps() -> None:
+    comp = _comp(end_card=EndCard("Buy", duration=2.0, transition=Transition("dip_to_black", 0.5)))
+    assert comp.main_duration == pytest.approx(2 + 2 + 1.5 - 0.5 - 0.4)
+    assert comp.duration == pytest.approx(4.6 + 2.0 - 0.5)
+    assert comp.clip_starts() == pytest.approx([0.0, 1.5, 3.1])
+
+
+def test_it_crossfades_only_the_overlapping_frames_and_concatenates_the_rest() -> None:
+    graph = _graph(build_command(composition=_comp(), preset=TALL, out_path="o.mp4", encoding=Encoding()))
+    # clip 0: 60 frames = body 0-45 + tail 45-60 (0.5 s); clip 1: head 15, body, tail 12 (0.4 s)
+    assert "[tv0pre]trim=start_frame=45:end_frame=60" in graph
+    assert "[hv1pre]trim=start_frame=0:end_frame=15" in graph
+    assert "[tv1pre]trim=start_frame=48:end_frame=60" in graph
+    assert "[tv0][hv1]xfade=transition=fade:duration=0.5:offset=0,format=yuv420p[xv1]" in graph
+    assert "[tv1][hv2]xfade=transition=wiperight:duration=0.4:offset=0" in graph
+    assert "[bv0][xv1][bv1][xv2][bv2]concat=n=5:v=1:a=0" in graph
+
+
+def test_it_opens_each_source_once_with_input_seeking() -> None:
+    cmd = build_command(composition=_comp(), preset=TALL, out_path="o.mp4", encoding=Encoding())
+    inputs = [cmd[i + 1] for i, a in enumerate(cmd) if a == "-i"]
+    assert inputs == ["a.mp4", "b.mp4", "c.png"]
+    first = cmd.index("a.mp4")
+    assert cmd[first - 7:first - 3] == ["-ss", "1", "-t", "2.1"]
+    assert cmd.count("-filter_complex") == 1
+
+
+def test_it_encodes_h264_high_bt709_aac_faststart() -> None:
+    cmd = build_command(composition=_comp(), preset=TALL, out_path="o.mp4", encoding=Encoding(crf=23, preset="faster"))
+    joined = " ".join(cmd)
+    for flag in ("-c:v libx264", "-profile:v high", "-crf 23", "-preset faster", "-pix_fmt yuv420p",
+                 "-colorspace bt709", "-color_primaries bt709", "-color_trc bt709", "-c:a aac", "-ar 48000",
+                 "-ac 2", "-movflags +faststart", "-progress pipe:1"):
+        assert flag in joined
+    assert "out_color_matrix=bt709" in _graph(cmd)
+
+
+def test_it_uses_nvenc_arguments_only_when_resolved() -> None:
+    cmd = build_command(composition=_comp(), preset=TALL, out_path="o.mp4", encoding=Encoding(), encoder="nvenc")
+    assert cmd[cmd.index("-c:v") + 1] == "h264_nvenc"
+
+
+def test_it_ducks_music_with_the_voice_as_sidechain_key() -> None:
+    comp = _comp(voiceover=Voiceover("vo.wav", start=0.5), music=Music("m.wav", level_db=-10))
+    cmd = build_command(composition=comp, preset=TALL, out_path="o.mp4", encoding=Encoding(),
+                        gain=AudioGain(gain_db=3.0))
+    graph = _graph(cmd)
+    assert re.search(r"\[mus\]\[vokey\]sidechaincompress", graph)
+    assert "adelay=delays=500:all=1" in graph
+    assert "volume=3dB,alimiter" in graph
+    assert cmd[cmd.index("m.wav") - 5:cmd.index("m.wav") - 3] == ["-stream_loop", "-1"]
+
+
+def test_it_measures_audio_without_decoding_video() -> None:
+    comp = _comp(voiceover=Voiceover("vo.wav"), music=Music("m.wav"))
+    cmd = build_audio_measure_command(composition=comp)
+    assert [cmd[i + 1] for i, a in enumerate(cmd) if a == "-i"] == ["vo.wav", "m.wav"]
+    assert "ebur128=peak=true" in _graph(cmd) and ":v]" not in _graph(cmd)
+    assert cmd[-3:] == ["-f", "null", "-"]
+
+
+def test_it_mutes_clip_audio_under_a_voiceover_by_default() -> None:
+    with_vo = _comp(voiceover=Voiceover("vo.wav"))
+    assert "[0:a]" not in _graph(build_command(composition=with_vo, preset=TALL, out_path="o.mp4",
+                                               encoding=Encoding(), sources=[SourceInfo(320, 240, True), SourceInfo(320, 240, True), None]))
+    without = _comp()
+    assert "[0:a]" in _graph(build_command(composition=without, preset=TALL, out_path="o.mp4",
+                                           encoding=Encoding(), sources=[SourceInfo(320, 240, True), SourceInfo(320, 240, False), None]))
+
+
+def test_it_refuses_captions_without_a_script_and_bad_timelines() -> None:
+    comp = _comp(captions=Captions(cues=(Cue((Word("hi", 0, 1),)),)))
+    with pytest.raises(SpecError):
+        build_command(composition=comp, preset=TALL, out_path="o.mp4", encoding=Encoding())
+    short = Composition(clips=(Clip("a.mp4", duration=0.3), Clip("b.mp4", duration=1)),
+                        transitions=(Transition("crossfade", 0.5),))
+    with pytest.raises(SpecError):
+        short.validate()
+
+
+def test_it_escapes_paths_for_the_filter_graph() -> None:
+    assert escape_filter_value("/tmp/a:b's,[x].ass") == "/tmp/a\\\\:b\\\\\\'s\\,\\[x\\].ass"
+
+
+def test_it_converts_to_bt709_from_the_source_matrix_or_the_hd_convention() -> None:
+    sources = [SourceInfo(320, 240, color_space=None), SourceInfo(1920, 1080, color_space=None), None]
+    graph = _graph(build_command(composition=_comp(), preset=TALL, out_path="o.mp4", encoding=Encoding(),
+                                 sources=sources))
+    assert "[0:v]fps=30,crop" in graph
+    chains = graph.split(";")
+    assert "in_color_matrix=bt601" in next(c for c in chains if c.startswith("[0:v]"))
+    assert "in_color_matrix=bt709" in next(c for c in chains if c.startswith("[c1in]split") or "[1:v]" in c)
+    tagged = [SourceInfo(640, 480, color_space="bt709"), SourceInfo(1920, 1080, color_space="smpte170m"), None]
+    graph = _graph(build_command(composition=_comp(), preset=TALL, out_path="o.mp4", encoding=Encoding(),
+                                 sources=tagged))
+    assert "in_color_matrix=bt709" in graph and "in_color_matrix=smpte170m" in graph
