@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUN_DEBS := ffmpeg espeak-ng libespeak-ng1 fonts-dejavu-core
 TEST_DEBS := $(RUN_DEBS) chromium chromium-driver
 
-.PHONY: run test test-embedded install install-test system-deps system-deps-test bench lint clean
+.PHONY: run test test-embedded system-deps system-deps-test bench clean
 
 run: system-deps $(VENV)/.installed-run  ## install everything and start the studio on the embedded defaults
 	$(BIN)/python -m mediastudio.runner --port $(PORT)
@@ -17,8 +17,10 @@ test: system-deps-test $(VENV)/.installed-test  ## install everything and run th
 test-embedded: system-deps-test $(VENV)/.installed-test  ## the SQLite + bundled-Redis smoke part
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/python -m pytest -m embedded $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed-test
-	$(BIN)/python -m bench
+bench: system-deps-test $(VENV)/.installed-test  ## the benchmarks in bench/, each printing ratios measured side by side
+	$(BIN)/python bench/bench_render.py
+	$(BIN)/python bench/bench_audio.py
+	$(BIN)/python bench/bench_jobs_in_flight.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
