@@ -6,6 +6,10 @@ Run: .venv/bin/python bench/bench_audio.py [--seconds 60] [--threads 2] [--beam 
 2. The bundled Whisper tiny.en transcribes it on N CPU threads: real-time factor = wall / audio.
 3. The script is aligned to the transcript (with and without the pause snap); caption start error
    against the truth: median and p95. Word error rate with jiwer on lower-cased, unpunctuated text.
+4. The TTS-based forced alignment (audio.alignment.force_align_script): the script spoken again
+   by espeak-ng in another voice (--reference-voice, so the two renderings differ in accent,
+   pitch and timing), MFCC + multi-resolution DTW, checked against the transcript; its error
+   against the truth and its wall time.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ if not settings.configured:
 import jiwer  # noqa: E402
 import numpy as np  # noqa: E402
 
-from audio.alignment import align_script_to_transcript  # noqa: E402
+from audio.alignment import align_script_to_transcript, force_align_script  # noqa: E402
 from audio.captions import build_cues  # noqa: E402
 from audio.providers.base import read_wav  # noqa: E402
 from audio.providers.espeak import EspeakProvider  # noqa: E402
@@ -56,6 +60,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--beam", type=int, default=5)
+    parser.add_argument("--voice", default="en-us", help="espeak voice of the voiceover")
+    parser.add_argument("--rate", type=float, default=175, help="words per minute of the voiceover")
+    parser.add_argument("--reference-voice", default="en-gb-x-rp", help="espeak voice of the aligner's reference")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -69,7 +76,7 @@ def main() -> None:
             count += len(sentence.split())
         script = " ".join(sentences)
         started = time.perf_counter()
-        speech = voice.synthesize(script, voice="en-us", out_path=Path(tmp) / "vo.wav")
+        speech = voice.synthesize(script, voice=args.voice, rate=args.rate, out_path=Path(tmp) / "vo.wav")
         tts_wall = time.perf_counter() - started
 
         whisper = WhisperLocalProvider(config={"WHISPER_CPU_THREADS": args.threads, "WHISPER_BEAM_SIZE": args.beam})
@@ -92,6 +99,15 @@ def main() -> None:
         cue_errors = np.abs(np.array([c.words[0].start for c in cues]) - np.array(
             [speech.words[sum(len(x.words) for x in cues[:i])].start for i in range(len(cues))]))
         wer = jiwer.wer(_plain(script), _plain(transcript.text))
+        started = time.perf_counter()
+        forced = force_align_script(script_text=script, audio=audio, sample_rate=rate, voice=args.reference_voice,
+                                    transcript_words=transcript.words)
+        forced_wall = time.perf_counter() - started
+        errors = np.abs(np.array([a.start for a in forced.words]) - truth)
+        rows.insert(0, (f"forced alignment ({forced.method}, reference {args.reference_voice})", errors, 1.0))
+        forced_cues = build_cues(words=forced.words)
+        forced_cue_errors = np.abs(np.array([c.words[0].start for c in forced_cues]) - np.array(
+            [speech.words[sum(len(x.words) for x in forced_cues[:i])].start for i in range(len(forced_cues))]))
 
     print(f"voiceover: {speech.duration:.1f} s, {len(speech.words)} words, espeak synthesis {tts_wall:.2f} s "
           f"(RTF {tts_wall / speech.duration:.3f})")
@@ -102,8 +118,12 @@ def main() -> None:
         print(f"word start error, {label}: median {np.median(errors) * 1000:.0f} ms, p95 "
               f"{np.percentile(errors, 95) * 1000:.0f} ms, max {errors.max() * 1000:.0f} ms, "
               f"within 150 ms {np.mean(errors <= 0.15):.0%}, matched {matched:.0%}")
-    print(f"caption cue start error ({len(cues)} cues): median {np.median(cue_errors) * 1000:.0f} ms, "
+    print(f"caption cue start error, whisper + snap ({len(cues)} cues): median {np.median(cue_errors) * 1000:.0f} ms, "
           f"p95 {np.percentile(cue_errors, 95) * 1000:.0f} ms")
+    print(f"caption cue start error, forced alignment ({len(forced_cues)} cues): median "
+          f"{np.median(forced_cue_errors) * 1000:.0f} ms, p95 {np.percentile(forced_cue_errors, 95) * 1000:.0f} ms")
+    print(f"forced alignment: {forced_wall:.2f} s wall (RTF {forced_wall / speech.duration:.3f}, reference synthesis "
+          f"included), agreement with whisper {forced.confidence:.0%}, DTW mean frame cost {forced.path_cost:.2f}")
 
 
 if __name__ == "__main__":

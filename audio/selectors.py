@@ -1,0 +1,42 @@
+"""Reads of audio requests and the media they use, scoped to the user's workspaces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from audio.models import AudioRequest
+from campaigns.selectors import scoped, scoped_get
+
+
+def audio_request_list(*, user: Any, workspace: Any = None, kind: str = "") -> QuerySet[AudioRequest]:
+    qs = scoped(AudioRequest.objects.select_related("job", "asset", "source_asset", "campaign"), user=user)
+    if workspace is not None:
+        qs = qs.filter(workspace=workspace)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs
+
+
+def audio_request_get(*, user: Any, pk: Any, write: bool = False) -> AudioRequest:
+    """One request of the user's workspaces (404 otherwise; 403 for a viewer when write=True)."""
+    return scoped_get(
+        AudioRequest.objects.select_related("job", "asset", "source_asset", "campaign", "workspace"),
+        user=user, write=write, pk=pk,
+    )
+
+
+def transcribable_assets(*, user: Any, workspace: Any) -> QuerySet:
+    """Video and audio assets of the workspace that are ready (anything with sound can be transcribed)."""
+    from media_assets.models import MediaAsset
+
+    return scoped(MediaAsset.objects.filter(workspace=workspace, kind__in=["audio", "video"], status="ready"), user=user)
+
+
+def music_assets(*, user: Any, workspace: Any) -> QuerySet:
+    """Every audio asset of the workspace, generated music and uploaded tracks alike: what the
+    editor offers as a music bed."""
+    from media_assets.models import MediaAsset
+
+    return scoped(MediaAsset.objects.filter(workspace=workspace, kind="audio", status="ready"), user=user).order_by("-created_at")
