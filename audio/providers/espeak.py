@@ -134,7 +134,8 @@ class _Engine:
 
     def synth(self, text: str, *, voice: str, rate: int, pitch: int) -> _Chunk:
         with self.lock:
-            if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
+            # Voice ids are language codes; the engine loads a voice by its file name ("gmw/en").
+            if self.lib.espeak_SetVoiceByName(_voice_files().get(voice, voice).encode()) != 0:
                 raise ProviderError(f"espeak-ng has no voice '{voice}'", permanent=True, code="voice_not_found")
             self.lib.espeak_SetParameter(_PARAM_RATE, rate, 0)
             self.lib.espeak_SetParameter(_PARAM_PITCH, pitch, 0)
@@ -148,21 +149,30 @@ class _Engine:
             return _Chunk(audio=audio, word_starts=[(pos, sample) for _, pos, sample in self._events])
 
 
-@functools.lru_cache(maxsize=1)
+def _voice_files() -> dict[str, str]:
+    return dict(_installed_voice_table()[1])
+
+
 def _installed_voices() -> tuple[Voice, ...]:
+    return _installed_voice_table()[0]
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_voice_table() -> tuple[tuple[Voice, ...], tuple[tuple[str, str], ...]]:
     try:
         done = subprocess.run(["espeak-ng", "--voices"], capture_output=True, text=True, timeout=30, check=True)
     except (OSError, subprocess.SubprocessError) as exc:
         raise ProviderError(f"cannot list espeak-ng voices: {exc}", permanent=True, code="not_installed") from exc
-    voices = []
+    voices, files = [], []
     for line in done.stdout.splitlines()[1:]:
         parts = line.split()
         if len(parts) < 5:
             continue
-        language, age_gender, name = parts[1], parts[2], parts[3]
+        language, age_gender, name, file_name = parts[1], parts[2], parts[3], parts[4]
         gender = {"M": "male", "F": "female"}.get(age_gender.split("/")[-1], "")
         voices.append(Voice(id=language, name=name.replace("_", " "), language=language, gender=gender))
-    return tuple(voices)
+        files.append((language, file_name))
+    return tuple(voices), tuple(files)
 
 
 def _word_timings(text: str, chunk: _Chunk, *, sample_rate: int) -> list[WordTiming]:

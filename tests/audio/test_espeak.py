@@ -135,3 +135,10 @@ def test_it_splits_a_long_script_at_sentences_and_joins_it_cleanly(tmp_path):
         assert window.max() <= typical
         # ...and the chunk's first word is timed where its sound starts: quiet before, speech after.
         assert _rms_db(audio, first.start - 0.12, first.start - 0.02) < _rms_db(audio, first.start, first.start + 0.3) - 15
+
+
+@pytest.mark.parametrize("voice,text", [("en-gb", "Good morning, London."), ("fr-fr", "Bonjour mes amis."), ("de", "Guten Morgen, Berlin.")])
+def test_every_listed_voice_id_speaks_even_when_its_file_has_another_name(tmp_path, voice, text):
+    # en-gb lives in the file gmw/en: the id shown to users is not the engine's file name.
+    result = EspeakProvider(config={}).synthesize(text, voice=voice, out_path=tmp_path / "v.wav")
+    assert result.duration > 0.5 and len(result.words) == 3
