@@ -98,3 +98,7 @@ class MediaAsset(models.Model):
     def stored_names(self) -> list[str]:
         """Every storage key this row owns: the file and its previews."""
         return [f.name for f in (self.file, self.poster, self.thumbnail, self.scrub_strip, self.waveform) if f and f.name]
+
+
+# Compositions and renders live in their own module; importing them here registers them with the app.
+from media_assets.compositions import Composition, CompositionClip, Render  # noqa: E402,F401

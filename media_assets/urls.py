@@ -22,3 +22,7 @@ api_urlpatterns = [
     path("assets/<int:pk>/", apis.AssetDetailApi.as_view(), name="api-asset-detail"),
     path("assets/<int:pk>/download/", apis.AssetDownloadApi.as_view(), name="api-asset-download"),
 ]
+
+from media_assets.editor_urls import api_urlpatterns as _editor_api  # noqa: E402
+
+api_urlpatterns += _editor_api

@@ -1,0 +1,448 @@
+// The composition editor: a client of /api/compositions/. The timeline is a list of clips that can be
+// dragged to reorder, trimmed with in/out inputs and joined by transitions; the panels edit the
+// caption, sound and brand tracks; Render saves, starts one job for the chosen presets and follows
+// its progress (live over the jobs websocket via MediaStudioJobHooks, with polling as a fallback);
+// finished cuts play side by side.
+(function () {
+  "use strict";
+  const data = JSON.parse(document.getElementById("editor-data").textContent);
+  const root = document.getElementById("editor");
+  const canEdit = root.dataset.canEdit === "1";
+  const csrf = (document.querySelector("input[name=csrfmiddlewaretoken]") || {}).value || "";
+  const assetsById = new Map([...data.clips, ...data.audio, ...data.subtitles].map((a) => [a.id, a]));
+  let comp = data.composition;
+  let clips = comp.clips.map(fromServer);
+  let dirty = false;
+  let currentJob = null;
+  let pollTimer = null;
+  let reloadAfterSave = false;
+
+  const $ = (id) => document.getElementById(id);
+  const el = (tag, attrs = {}, ...children) => {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (k === "class") node.className = v;
+      else if (k === "text") node.textContent = v;
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else if (v !== null && v !== undefined && v !== false) node.setAttribute(k, v === true ? "" : v);
+    }
+    children.forEach((c) => node.append(c));
+    return node;
+  };
+  const fmt = (s) => (s === null || s === undefined ? "" : `${Number(s).toFixed(1)} s`);
+
+  function fromServer(c) {
+    return { asset: c.asset, in_point: c.in_point, out_point: c.out_point, duration: c.duration, fit: c.fit,
+      focus_x: c.focus_x, focus_y: c.focus_y, motion: c.motion, keep_audio: c.keep_audio, layouts: c.layouts || {},
+      transition: c.transition, transition_duration: c.transition_duration, transition_direction: c.transition_direction,
+      info: c.asset_info || assetsById.get(c.asset) || { id: c.asset, kind: "video", title: `#${c.asset}` } };
+  }
+
+  function clipLength(c) {
+    if (c.info.kind === "image") return Number(c.duration || 3);
+    const out = c.out_point !== null && c.out_point !== "" && c.out_point !== undefined ? Number(c.out_point) : Number(c.info.duration || 0);
+    return Math.max(0, out - Number(c.in_point || 0));
+  }
+
+  function totalDuration() {
+    let t = 0;
+    clips.forEach((c, i) => {
+      t += clipLength(c);
+      if (i < clips.length - 1 && c.transition !== "cut") t -= Number(c.transition_duration);
+    });
+    if (clips.length && comp.end_card_text && comp.end_card_text.trim()) {
+      const last = clips[clips.length - 1];
+      t += Number(comp.end_card_duration) - (last.transition !== "cut" ? Number(last.transition_duration) : 0);
+    }
+    return t;
+  }
+
+  function markDirty() {
+    dirty = true;
+    $("save-state").textContent = "Unsaved changes";
+    $("total-duration").textContent = clips.length ? `${totalDuration().toFixed(2)} s` : "";
+    preview();
+  }
+
+  function options(select, choices, value, empty) {
+    select.innerHTML = "";
+    if (empty !== undefined) select.append(el("option", { value: "", text: empty }));
+    choices.forEach(([v, label]) => select.append(el("option", { value: v, text: label })));
+    select.value = value === null || value === undefined ? "" : String(value);
+  }
+
+  // ------------------------------------------------------------------ timeline
+
+  let dragFrom = null;
+
+  function moveClip(from, to) {
+    if (to < 0 || to >= clips.length || from === to) return;
+    const [c] = clips.splice(from, 1);
+    clips.splice(to, 0, c);
+    renderTimeline();
+    markDirty();
+  }
+
+  function numberInput(label, value, attrs, onchange) {
+    const id = `f${Math.random().toString(36).slice(2, 9)}`;
+    const input = el("input", { type: "number", id, step: "0.1", value: value === null || value === undefined ? "" : value, ...attrs,
+      onchange: (e) => onchange(e.target.value === "" ? null : Number(e.target.value)) });
+    return el("div", { class: "field" }, el("label", { for: id, text: label }), input);
+  }
+
+  function selectInput(label, choices, value, onchange, cls) {
+    const id = `f${Math.random().toString(36).slice(2, 9)}`;
+    const select = el("select", { id, class: cls || "", onchange: (e) => onchange(e.target.value) });
+    options(select, choices, value);
+    return el("div", { class: "field" }, el("label", { for: id, text: label }), select);
+  }
+
+  function renderTimeline() {
+    const list = $("timeline");
+    list.innerHTML = "";
+    $("timeline-empty").hidden = clips.length > 0;
+    const endCard = comp.end_card_text && comp.end_card_text.trim();
+    clips.forEach((c, i) => {
+      const thumb = c.info.thumbnail_url ? el("img", { src: c.info.thumbnail_url, alt: "", class: "thumb", draggable: "false" })
+        : el("div", { class: "thumb placeholder", text: c.info.kind });
+      const head = el("div", { class: "clip-head" },
+        el("span", { class: "handle", title: "Drag to reorder", text: "⠿" }),
+        el("strong", { class: "clip-title", text: `${i + 1}. ${c.info.title}` }),
+        el("span", { class: "muted small", "data-field": "length", text: fmt(clipLength(c)) }));
+      const fields = el("div", { class: "clip-fields" });
+      if (c.info.kind === "video") {
+        fields.append(numberInput("In", c.in_point, { min: 0, max: c.info.duration || "", class: "in-point" }, (v) => { c.in_point = v || 0; markDirty(); refreshLengths(); }));
+        fields.append(numberInput("Out", c.out_point, { min: 0, max: c.info.duration || "", placeholder: c.info.duration ? Number(c.info.duration).toFixed(1) : "", class: "out-point" }, (v) => { c.out_point = v; markDirty(); refreshLengths(); }));
+      } else {
+        fields.append(numberInput("Seconds", c.duration || 3, { min: 0.2, max: 60, class: "image-duration" }, (v) => { c.duration = v; markDirty(); refreshLengths(); }));
+        fields.append(selectInput("Move", data.choices.motion, c.motion, (v) => { c.motion = v; markDirty(); }));
+      }
+      fields.append(selectInput("Fit", data.choices.fit, c.fit, (v) => { c.fit = v; markDirty(); }));
+      const tools = el("div", { class: "clip-tools" },
+        el("button", { type: "button", class: "linkish", "aria-label": `Move clip ${i + 1} earlier`, text: "◀", onclick: () => moveClip(i, i - 1) }),
+        el("button", { type: "button", class: "linkish", "aria-label": `Move clip ${i + 1} later`, text: "▶", onclick: () => moveClip(i, i + 1) }),
+        el("button", { type: "button", class: "linkish remove", "aria-label": `Remove clip ${i + 1}`, text: "Remove", onclick: () => { clips.splice(i, 1); renderTimeline(); markDirty(); } }));
+      const li = el("li", { class: `clip kind-${c.info.kind}`, draggable: canEdit ? "true" : "false", "data-index": i, "data-asset-id": c.asset },
+        thumb, head, fields, tools);
+      li.addEventListener("dragstart", (e) => { dragFrom = i; li.classList.add("dragging"); e.dataTransfer.effectAllowed = "move"; e.dataTransfer.setData("text/plain", String(i)); });
+      li.addEventListener("dragend", () => li.classList.remove("dragging"));
+      li.addEventListener("dragover", (e) => { e.preventDefault(); li.classList.add("drop-target"); });
+      li.addEventListener("dragleave", () => li.classList.remove("drop-target"));
+      li.addEventListener("drop", (e) => {
+        e.preventDefault();
+        li.classList.remove("drop-target");
+        const from = dragFrom !== null ? dragFrom : Number(e.dataTransfer.getData("text/plain"));
+        dragFrom = null;
+        moveClip(from, i);
+      });
+      list.append(li);
+      if (i < clips.length - 1 || endCard) {
+        const join = el("li", { class: "join", "aria-label": i < clips.length - 1 ? `Transition after clip ${i + 1}` : "Transition into the end card" },
+          selectInput("Transition", data.choices.transition, c.transition, (v) => { c.transition = v; renderTimeline(); markDirty(); }, "transition-kind"));
+        if (c.transition !== "cut") {
+          join.append(numberInput("Seconds", c.transition_duration, { min: 0.1, max: 3, class: "transition-duration" }, (v) => { c.transition_duration = v || 0.5; markDirty(); }));
+          if (c.transition === "wipe" || c.transition === "slide") {
+            join.append(selectInput("Direction", [["left", "Left"], ["right", "Right"]], c.transition_direction, (v) => { c.transition_direction = v; markDirty(); }));
+          }
+        }
+        list.append(join);
+      }
+    });
+    if (endCard) list.append(el("li", { class: "clip end-card", text: `End card: ${comp.end_card_text}` }));
+    if (!canEdit) list.querySelectorAll("input, select, button").forEach((n) => { n.disabled = true; });
+  }
+
+  function refreshLengths() {
+    document.querySelectorAll("#timeline li.clip[data-index]").forEach((li) => {
+      const c = clips[Number(li.dataset.index)];
+      const out = li.querySelector('[data-field="length"]');
+      if (c && out) out.textContent = fmt(clipLength(c));
+    });
+  }
+
+  function renderBin() {
+    const grid = $("bin-grid");
+    grid.innerHTML = "";
+    if (!data.clips.length) grid.append(el("p", { class: "muted", text: "The library has no videos or images yet: upload some in the Library." }));
+    data.clips.forEach((a) => {
+      const thumb = a.thumbnail_url ? el("img", { src: a.thumbnail_url, alt: "", class: "thumb" }) : el("div", { class: "thumb placeholder", text: a.kind });
+      grid.append(el("div", { class: "bin-item", "data-asset-id": a.id }, thumb,
+        el("div", { class: "small", text: a.title }),
+        el("div", { class: "muted small", text: `${a.kind}${a.duration ? " · " + fmt(a.duration) : ""}${a.width ? ` · ${a.width}×${a.height}` : ""}` }),
+        el("button", { type: "button", class: "secondary add-clip", disabled: !canEdit, text: "Add", "aria-label": `Add ${a.title} to the timeline`,
+          onclick: () => {
+            clips.push({ asset: a.id, in_point: 0, out_point: null, duration: a.kind === "image" ? 3 : null, fit: "cover", focus_x: 0.5, focus_y: 0.5,
+              motion: "push_in", keep_audio: null, layouts: {}, transition: clips.length ? "crossfade" : "crossfade", transition_duration: 0.5,
+              transition_direction: "left", info: a });
+            renderTimeline();
+            markDirty();
+          } })));
+    });
+  }
+
+  // ------------------------------------------------------------------ panels
+
+  function bindPanels() {
+    options($("caption-mode"), data.choices.caption_mode, comp.caption_mode);
+    options($("caption-border"), data.choices.caption_border, comp.caption_border);
+    options($("caption-position"), data.choices.caption_position, comp.caption_position);
+    options($("watermark-position"), data.choices.corner, comp.watermark_position);
+    const audioChoices = data.audio.map((a) => [a.id, `${a.title}${a.duration ? " (" + fmt(a.duration) + ")" : ""}`]);
+    options($("voiceover"), audioChoices, comp.voiceover, "No voiceover");
+    options($("campaign"), data.campaigns, comp.campaign, "No campaign");
+    options($("universe"), data.universes, comp.universe, "No universe");
+    options($("music"), audioChoices, comp.music, "No music");
+    const sources = [
+      ...data.caption_requests.map((r) => [`request:${r.id}`, r.label]),
+      ...data.subtitles.map((s) => [`asset:${s.id}`, `Subtitles: ${s.title}`]),
+    ];
+    const current = comp.caption_request ? `request:${comp.caption_request}` : comp.caption_asset ? `asset:${comp.caption_asset}` : "";
+    options($("caption-source"), sources, current, "No captions");
+    $("caption-source").addEventListener("change", (e) => {
+      const [kind, id] = e.target.value.split(":");
+      comp.caption_request = kind === "request" ? Number(id) : null;
+      comp.caption_asset = kind === "asset" ? Number(id) : null;
+      const req = data.caption_requests.find((r) => r.id === comp.caption_request);
+      if (req && req.voice_asset && !comp.voiceover) { comp.voiceover = req.voice_asset; $("voiceover").value = String(req.voice_asset); }
+      markDirty();
+    });
+    document.querySelectorAll("[data-bind]").forEach((input) => {
+      const key = input.dataset.bind;
+      if (input.type === "checkbox") input.checked = Boolean(comp[key]);
+      else if (input.tagName !== "SELECT") input.value = comp[key] === null || comp[key] === undefined ? "" : comp[key];
+      const update = () => {
+        let value = input.type === "checkbox" ? input.checked : input.value;
+        if (input.dataset.number && input.type !== "checkbox") value = value === "" ? null : Number(value);
+        comp[key] = value;
+        if (input.dataset.reload) reloadAfterSave = true;  // the brand (font, palette, logo) is resolved by the server
+        showLevels();
+        if (key === "end_card_text") renderTimeline();
+        markDirty();
+      };
+      input.addEventListener(input.type === "range" || input.type === "text" ? "input" : "change", update);
+    });
+    const presets = $("presets");
+    data.presets.forEach((p) => {
+      const id = `preset-${p.key}`;
+      const box = el("input", { type: "checkbox", id, value: p.key, name: "preset", checked: (comp.presets || []).includes(p.key) });
+      box.addEventListener("change", () => {
+        comp.presets = [...presets.querySelectorAll("input:checked")].map((b) => b.value);
+        markDirty();
+      });
+      presets.append(el("label", { class: "check", for: id }, box, ` ${p.label} `, el("span", { class: "muted small", text: `${p.width}×${p.height}` })));
+    });
+    const b = data.brand;
+    $("brand-line").textContent = b.universe ? `Universe: ${b.universe} · font ${b.font}${b.has_logo ? " · logo available" : " · no logo"}` : "No universe: default font and colours (link the composition to a campaign with a universe).";
+    $("watermark").disabled = !b.has_logo || !canEdit;
+    if (!canEdit) root.querySelectorAll("input, select, #save, #render").forEach((n) => { n.disabled = true; });
+    showLevels();
+  }
+
+  function showLevels() {
+    $("voiceover-gain-out").textContent = Number(comp.voiceover_gain_db).toFixed(1);
+    $("music-level-out").textContent = Number(comp.music_level_db).toFixed(1);
+  }
+
+  // Caption preview: a scaled mock of the first chosen preset's frame, its safe area and the caption
+  // style (font, highlight, stroke or box) over the first clip's thumbnail.
+  function preview() {
+    const box = $("caption-preview");
+    const preset = data.presets.find((p) => (comp.presets || []).includes(p.key)) || data.presets[0];
+    const width = 220;
+    const scale = width / preset.width;
+    box.style.width = `${width}px`;
+    box.style.height = `${Math.round(preset.height * scale)}px`;
+    const first = clips[0];
+    box.style.backgroundImage = first && first.info.thumbnail_url ? `url("${first.info.thumbnail_url}")` : "";
+    const safe = $("caption-safe");
+    Object.assign(safe.style, { top: `${preset.safe.top * scale}px`, bottom: `${preset.safe.bottom * scale}px`,
+      left: `${preset.safe.left * scale}px`, right: `${preset.safe.right * scale}px` });
+    safe.dataset.position = comp.caption_position;
+    const b = data.brand;
+    const text = $("caption-text");
+    const hasCaptions = comp.caption_request || comp.caption_asset;
+    const sample = (data.caption_sample || "Captions appear here word by word").split(/\s+/).slice(0, 8);
+    text.innerHTML = "";
+    sample.forEach((w, i) => {
+      const span = el("span", { text: w });
+      if (comp.caption_mode === "karaoke" && i === 1) span.style.color = b.highlight;
+      text.append(span, document.createTextNode(" "));
+    });
+    text.style.fontFamily = `"${b.font}", "DejaVu Sans", sans-serif`;
+    text.style.fontSize = `${Math.max(8, b.size * preset.height * scale)}px`;
+    text.style.color = b.primary;
+    text.classList.toggle("boxed", comp.caption_border === "box");
+    text.style.setProperty("--box", b.box);
+    text.style.setProperty("--outline", b.outline);
+    text.style.opacity = hasCaptions ? "1" : "0.35";
+    box.title = hasCaptions ? "" : "No caption source chosen";
+  }
+
+  // ------------------------------------------------------------------ save, render, results
+
+  function payload() {
+    return {
+      title: comp.title, presets: comp.presets || [],
+      clips: clips.map((c) => ({ asset: c.asset, in_point: Number(c.in_point || 0), out_point: c.out_point === "" ? null : c.out_point,
+        duration: c.duration, fit: c.fit, focus_x: c.focus_x, focus_y: c.focus_y, motion: c.motion, keep_audio: c.keep_audio,
+        layouts: c.layouts || {}, transition: c.transition, transition_duration: Number(c.transition_duration || 0.5),
+        transition_direction: c.transition_direction })),
+      caption_request: comp.caption_request || null, caption_asset: comp.caption_asset || null,
+      caption_mode: comp.caption_mode, caption_border: comp.caption_border, caption_position: comp.caption_position,
+      voiceover: comp.voiceover || null, voiceover_gain_db: Number(comp.voiceover_gain_db), music: comp.music || null,
+      campaign: comp.campaign || null, universe: comp.universe || null,
+      music_level_db: Number(comp.music_level_db), music_duck: Boolean(comp.music_duck), watermark: Boolean(comp.watermark),
+      watermark_position: comp.watermark_position, watermark_opacity: Number(comp.watermark_opacity),
+      end_card_text: comp.end_card_text || "", end_card_duration: Number(comp.end_card_duration),
+    };
+  }
+
+  async function api(url, method, body) {
+    const response = await fetch(url, { method, credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body) });
+    const json = response.status === 204 ? {} : await response.json().catch(() => ({}));
+    return { ok: response.ok, status: response.status, json };
+  }
+
+  function showErrors(error) {
+    const list = $("errors");
+    list.innerHTML = "";
+    document.querySelectorAll(".has-error").forEach((n) => n.classList.remove("has-error"));
+    if (!error) return;
+    const fields = error.fields || {};
+    const keys = Object.keys(fields);
+    if (!keys.length) list.append(el("li", { text: error.message || "Something went wrong." }));
+    keys.forEach((k) => {
+      const m = /^clips\.(\d+)\./.exec(k);
+      const where = m ? `Clip ${Number(m[1]) + 1}, ${k.split(".").slice(2).join(" ").replace("_", " ")}` : k.replace(/_/g, " ");
+      list.append(el("li", { text: `${where}: ${fields[k].join(" ")}` }));
+      if (m) { const li = document.querySelector(`#timeline li.clip[data-index="${m[1]}"]`); if (li) li.classList.add("has-error"); }
+    });
+  }
+
+  async function save(event, fromRender) {
+    $("save-state").textContent = "Saving…";
+    const result = await api(data.urls.api, "PATCH", payload());
+    if (!result.ok) {
+      $("save-state").textContent = "Not saved";
+      showErrors(result.json.error);
+      return false;
+    }
+    showErrors(null);
+    comp = result.json;
+    clips = comp.clips.map(fromServer);
+    dirty = false;
+    $("save-state").textContent = "Saved";
+    if (reloadAfterSave && !fromRender) { location.reload(); return true; }
+    renderTimeline();
+    $("total-duration").textContent = comp.duration ? `${Number(comp.duration).toFixed(2)} s` : "";
+    preview();
+    return true;
+  }
+
+  function showJob(job) {
+    const box = $("render-progress");
+    box.hidden = false;
+    box.dataset.jobId = job.id;
+    box.className = box.className.replace(/status-\w+/, `status-${job.status}`);
+    box.querySelector('[data-field="bar"]').style.width = `${job.progress}%`;
+    box.querySelector('[role="progressbar"]').setAttribute("aria-valuenow", job.progress);
+    box.querySelector('[data-field="progress"]').textContent = job.progress;
+    box.querySelector('[data-field="message"]').textContent = job.error || job.message || "";
+    box.querySelector('[data-field="status"]').textContent = job.status;
+    const running = job.status === "queued" || job.status === "running";
+    $("cancel-render").hidden = !running || !canEdit;
+    $("render").disabled = running || !canEdit;
+    if (!running) finishJob();
+  }
+
+  function finishJob() {
+    if (pollTimer) clearInterval(pollTimer);
+    pollTimer = null;
+    currentJob = null;
+    loadResults();
+  }
+
+  // Live updates from jobs.js (registered before it runs); polling covers a missing websocket.
+  (window.MediaStudioJobHooks = window.MediaStudioJobHooks || []).push((job) => {
+    if (currentJob && job.id === currentJob) showJob(job);
+    else if (job.kind === "render" && job.status === "succeeded") loadResults();
+  });
+
+  function follow(jobId) {
+    currentJob = jobId;
+    $("render-progress").hidden = false;
+    $("render-progress").dataset.jobId = jobId;
+    if (pollTimer) clearInterval(pollTimer);
+    pollTimer = setInterval(async () => {
+      if (!currentJob) return;
+      const r = await api(`/api/jobs/${currentJob}/`, "GET");
+      if (r.ok) showJob(r.json);
+    }, 1500);
+  }
+
+  async function startRender() {
+    if (!(comp.presets || []).length) { showErrors({ message: "Choose at least one platform." }); return; }
+    if (dirty && !(await save(null, true))) return;
+    const r = await api(data.urls.renders, "POST", { presets: comp.presets });
+    if (!r.ok) { showErrors(r.json.error); return; }
+    showErrors(null);
+    showJob({ id: r.json.job, status: "queued", progress: 0, message: "Queued" });
+    follow(r.json.job);
+    loadResults();
+  }
+
+  async function cancelRender() {
+    if (!currentJob) return;
+    await api(`/api/jobs/${currentJob}/cancel/`, "POST");
+  }
+
+  async function loadResults() {
+    const r = await api(data.urls.renders + "?page_size=50", "GET");
+    if (!r.ok) return;
+    const latest = new Map();
+    // Per preset: the newest render, unless it failed or was canceled and an older cut exists to play.
+    r.json.results.forEach((row) => {
+      const shown = latest.get(row.preset);
+      if (!shown || (["failed", "canceled"].includes(shown.status) && !shown.output_url && row.output_url)) latest.set(row.preset, row);
+    });
+    const grid = $("results");
+    grid.innerHTML = "";
+    if (!latest.size) grid.append(el("p", { class: "muted", text: "Nothing rendered yet." }));
+    latest.forEach((row) => {
+      const preset = data.presets.find((p) => p.key === row.preset);
+      const card = el("figure", { class: `result status-${row.status}`, "data-preset": row.preset, "data-render-id": row.id });
+      if (row.output_url) {
+        const video = el("video", { src: row.output_url, controls: true, preload: "metadata", playsinline: true, poster: row.poster_url || null });
+        if (preset) video.style.aspectRatio = `${preset.width} / ${preset.height}`;
+        card.append(video);
+      } else {
+        card.append(el("div", { class: "pending", text: row.status === "failed" ? "Failed" : row.status === "canceled" ? "Canceled" : "Rendering…" }));
+      }
+      card.append(el("figcaption", {}, el("strong", { text: row.preset_label }), " ",
+        el("span", { class: "muted small", text: row.output_url ? `${row.width}×${row.height} · ${fmt(row.duration)}` : row.error ? row.error.split("\n")[0] : row.status }),
+        row.output ? el("a", { class: "small", href: `/library/${row.output}/`, text: " Library" }) : ""));
+      grid.append(card);
+    });
+    const running = r.json.results.find((row) => row.status === "queued" || row.status === "running");
+    if (running && running.job && !currentJob) follow(running.job);
+  }
+
+  $("save").addEventListener("click", save);
+  $("render").addEventListener("click", startRender);
+  $("cancel-render").addEventListener("click", cancelRender);
+  $("play-all").addEventListener("click", () => {
+    const videos = [...document.querySelectorAll("#results video")];
+    videos.forEach((v) => { v.currentTime = 0; });
+    videos.forEach((v) => { v.play().catch(() => {}); });
+  });
+  window.addEventListener("beforeunload", (e) => { if (dirty) { e.preventDefault(); e.returnValue = ""; } });
+
+  bindPanels();
+  renderBin();
+  renderTimeline();
+  $("total-duration").textContent = comp.duration ? `${Number(comp.duration).toFixed(2)} s` : "";
+  preview();
+  loadResults();
+})();

@@ -1,0 +1,115 @@
+"""The editor pages: the list with its create form, and the editor page (timeline, pickers, presets,
+caption preview, render controls and results), read-only for viewers."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.urls import reverse
+
+from media_assets import editor_services as services
+from media_assets.compositions import Composition, Render
+from media_assets.services import asset_create_from_file
+from tests.editor.test_compositions import library  # noqa: F401
+from tests.factories import CampaignFactory, UniverseFactory
+from tests.media_assets.test_upload import media_root  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def _editor_data(html: str) -> dict:
+    match = re.search(r'<script id="editor-data" type="application/json">(.*?)</script>', html, re.S)
+    assert match, "the page embeds its data"
+    return json.loads(match.group(1))
+
+
+def test_the_list_creates_a_composition_and_opens_the_editor(client, owner, workspace):
+    campaign = CampaignFactory(workspace=workspace, name="Cold Brew")
+    client.force_login(owner)
+    page = client.get(reverse("editor:composition-list"))
+    assert page.status_code == 200 and "New composition" in page.content.decode()
+    response = client.post(reverse("editor:composition-new"), {"title": "Teaser", "campaign": campaign.pk})
+    composition = Composition.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("editor:composition-edit", kwargs={"pk": composition.pk})
+    assert composition.campaign == campaign and composition.workspace == workspace
+    assert "Teaser" in client.get(reverse("editor:composition-list")).content.decode()
+    assert client.post(reverse("editor:composition-new"), {"title": ""}).status_code == 400
+
+
+def test_the_editor_page_has_the_timeline_pickers_presets_and_render_controls(client, owner, workspace, media, media_root):  # noqa: F811
+    clip_asset = asset_create_from_file(workspace=workspace, path=media["red.mp4"], source="uploaded", title="Red shot")
+    photo = asset_create_from_file(workspace=workspace, path=media["photo.png"], source="uploaded", title="Packshot")
+    music = asset_create_from_file(workspace=workspace, path=media["music.wav"], source="uploaded", title="Bed")
+    universe = UniverseFactory(workspace=workspace, name="Brew", palette=["#1f2a44", "#e07a5f"], fonts=["Droid Sans Fallback"])
+    composition = services.composition_create(workspace=workspace, title="Teaser", universe=universe,
+                                              clips=[{"asset": clip_asset}, {"asset": photo, "duration": 2}], music=music)
+    Render.objects.create(composition=composition, preset="tiktok")
+    client.force_login(owner)
+    response = client.get(reverse("editor:composition-edit", kwargs={"pk": composition.pk}))
+    html = response.content.decode()
+    assert response.status_code == 200
+    for marker in ('id="timeline"', 'id="bin-grid"', 'id="caption-preview"', 'id="voiceover"', 'id="music-level"',
+                   'id="presets"', 'id="render"', 'id="render-progress"', 'role="progressbar"', 'id="results"',
+                   "editor/editor.js", "DroidSansFallbackFull.ttf"):
+        assert marker in html, marker
+    data = _editor_data(html)
+    assert [c["asset"] for c in data["composition"]["clips"]] == [clip_asset.pk, photo.pk]
+    assert data["composition"]["clips"][0]["asset_info"]["thumbnail_url"] == f"/library/{clip_asset.pk}/preview/thumbnail/"
+    assert {a["id"] for a in data["clips"]} == {clip_asset.pk, photo.pk}
+    assert [a["id"] for a in data["audio"]] == [music.pk]
+    assert {p["key"] for p in data["presets"]} >= {"tiktok", "reels", "shorts", "youtube", "square", "feed"}
+    assert data["brand"]["font"] == "Droid Sans Fallback" and data["brand"]["highlight"] == "#e07a5f"
+    assert {k for k, _ in data["choices"]["transition"]} == {"cut", "crossfade", "dip_to_black", "wipe", "slide", "zoom"}
+    assert data["urls"]["renders"] == f"/api/compositions/{composition.pk}/renders/"
+    assert 'data-can-edit="1"' in html
+
+
+def test_the_editor_offers_caption_sources_and_previews_their_words(client, owner, workspace, library):
+    composition = services.composition_create(workspace=workspace, title="Captioned", clips=[{"asset": library["red"]}],
+                                              caption_asset=library["srt"])
+    client.force_login(owner)
+    data = _editor_data(client.get(reverse("editor:composition-edit", kwargs={"pk": composition.pk})).content.decode())
+    assert [s["id"] for s in data["subtitles"]] == [library["srt"].pk]
+    assert data["caption_sample"] == "Hello bright world"
+
+
+def test_a_viewer_gets_a_read_only_editor(client, viewer, workspace, media, media_root):  # noqa: F811
+    asset = asset_create_from_file(workspace=workspace, path=media["red.mp4"], source="uploaded", make_previews=False)
+    composition = services.composition_create(workspace=workspace, title="Look only", clips=[{"asset": asset}])
+    client.force_login(viewer)
+    html = client.get(reverse("editor:composition-edit", kwargs={"pk": composition.pk})).content.decode()
+    assert 'data-can-edit="0"' in html and "Delete composition" not in html
+    assert "New composition" not in client.get(reverse("editor:composition-list")).content.decode()
+
+
+def test_deleting_a_composition_keeps_its_rendered_files(client, owner, workspace, media, media_root):  # noqa: F811
+    asset = asset_create_from_file(workspace=workspace, path=media["red.mp4"], source="uploaded", make_previews=False)
+    output = asset_create_from_file(workspace=workspace, path=media["blue.mp4"], source="rendered", make_previews=False)
+    composition = services.composition_create(workspace=workspace, title="Gone", clips=[{"asset": asset}])
+    Render.objects.create(composition=composition, preset="tiktok", output=output, status="succeeded")
+    client.force_login(owner)
+    response = client.post(reverse("editor:composition-delete", kwargs={"pk": composition.pk}))
+    assert response.status_code == 302
+    assert not Composition.objects.exists() and not Render.objects.exists()
+    output.refresh_from_db()  # still in the library
+
+
+def test_subtitles_uploaded_on_the_editor_become_the_caption_track(client, owner, workspace, media, media_root):  # noqa: F811
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.editor.test_compositions import SRT
+
+    asset = asset_create_from_file(workspace=workspace, path=media["red.mp4"], source="uploaded", make_previews=False)
+    composition = services.composition_create(workspace=workspace, title="Subs", clips=[{"asset": asset}])
+    client.force_login(owner)
+    url = reverse("editor:composition-subtitles", kwargs={"pk": composition.pk})
+    response = client.post(url, {"subtitles": SimpleUploadedFile("words.srt", SRT.encode(), content_type="application/x-subrip")})
+    assert response.status_code == 302
+    composition.refresh_from_db()
+    assert composition.caption_asset.kind == "subtitle" and composition.caption_asset.original_name == "words.srt"
+    assert [" ".join(w.text for w in c.words) for c in services.caption_cues(composition=composition)][0] == "Hello bright world"
+    client.post(url, {"subtitles": SimpleUploadedFile("bad.srt", b"\x00\x01 not subtitles")})
+    composition.refresh_from_db()
+    assert composition.caption_asset.original_name == "words.srt"  # a refused file changes nothing
