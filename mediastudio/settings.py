@@ -203,7 +203,11 @@ MEDIA_TEMP_MAX_AGE_HOURS = env_int("MEDIA_TEMP_MAX_AGE_HOURS", 6, minimum=1)
 MEDIA_ORPHAN_GRACE_HOURS = env_int("MEDIA_ORPHAN_GRACE_HOURS", 24, minimum=1)
 MEDIA_MAX_SUBTITLE_BYTES = env_int("MEDIA_MAX_SUBTITLE_BYTES", 5 * 1024**2, minimum=1024)
 SAFE_FETCH_ALLOWED_PORTS = [int(p) for p in env_list("SAFE_FETCH_ALLOWED_PORTS", ["80", "443"])]
-SAFE_FETCH_ALLOW_LOOPBACK = False  # only the test settings turn this on, for local fake servers
+# Development only: lets the studio download provider results from 127.0.0.1 (the local fake servers of
+# tests/fakes/serve.py). Refused when DEBUG is off.
+SAFE_FETCH_ALLOW_LOOPBACK = env_bool("SAFE_FETCH_ALLOW_LOOPBACK", False)
+if SAFE_FETCH_ALLOW_LOOPBACK and not DEBUG:
+    raise ImproperlyConfigured("SAFE_FETCH_ALLOW_LOOPBACK is for local fake providers only; it cannot be on when DEBUG is false.")
 FFMPEG_BINARY = env_str("FFMPEG_BINARY", "ffmpeg")
 FFPROBE_BINARY = env_str("FFPROBE_BINARY", "ffprobe")
 RENDER_CRF = env_int("RENDER_CRF", 20, minimum=0)

@@ -44,6 +44,7 @@ def test_production_values_pass_the_deploy_checks_with_nothing_silenced():
         ({"JOB_LEASE_SECONDS": "soon"}, "JOB_LEASE_SECONDS must be an integer"),
         ({"Q_TIMEOUT": "600", "Q_RETRY": "300"}, "Q_CLUSTER['retry'] must be larger"),
         ({"RUNWAY_ENABLED": "true"}, "RUNWAY_ENABLED is true but RUNWAY_API_KEY is not set"),
+        ({**PRODUCTION, "SAFE_FETCH_ALLOW_LOOPBACK": "true"}, "SAFE_FETCH_ALLOW_LOOPBACK is for local fake providers only"),
     ],
 )
 def test_bad_configuration_fails_at_start_up_saying_what_to_set(env, expected):
