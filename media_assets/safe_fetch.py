@@ -265,6 +265,10 @@ def fetch_to_file(
 
     current = url
     try:
+        if verify is True:
+            from mediastudio.lib.http import shared_ssl_context
+
+            verify = shared_ssl_context()  # verifying, without rebuilding the CA store per download
         with httpx.Client(
             verify=verify, trust_env=False, follow_redirects=False, http2=False, timeout=deadline_s
         ) as client:

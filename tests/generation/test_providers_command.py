@@ -9,6 +9,8 @@ from django.test import override_settings
 
 from tests.fakes.replicate_server import ReplicateFake
 
+pytestmark = pytest.mark.django_db
+
 
 def run(*args) -> str:
     out = io.StringIO()
@@ -21,13 +23,16 @@ def test_it_lists_models_with_lifecycle_and_prices():
     assert "sora-2" in text and "retired 2026-09-24" in text
     assert "animatic" in text and "enabled" in text
     assert "off (set RUNWAY_API_KEY)" in text
+    assert "tier draft: animatic" in text
 
 
 def test_it_lists_as_json():
-    rows = json.loads(run("--json"))
+    data = json.loads(run("--json"))
+    rows = data["providers"]
     sora = next(m for r in rows if r["provider"] == "openai_video" for m in r["models"] if m["name"] == "sora-2")
-    assert sora["lifecycle"] == "retired" and sora["replacements"]
+    assert sora["lifecycle"]["status"] == "retired" and sora["lifecycle"]["replacements"]
     assert {r["kind"] for r in rows} >= {"video", "speech", "transcription", "music"}
+    assert data["tiers"]["draft"] == ["animatic"]
 
 
 def test_check_refuses_a_provider_without_a_key():

@@ -16,34 +16,25 @@ from mediastudio.lib.providers import ProviderDisabled, ProviderError
 
 
 def _video_rows() -> list[dict]:
-    from generation.providers.registry import video_providers
+    from generation.selectors import provider_catalogue
 
     rows = []
-    for identifier in video_providers.entries:
-        try:
-            cls = video_providers.load(identifier)
-        except ImportError as exc:  # an optional provider whose libraries are not installed
-            rows.append({"provider": identifier, "kind": "video", "enabled": False, "note": f"not importable: {exc}", "models": []})
-            continue
-        provider = cls(config={})
-        models = []
-        for spec in provider.models():
-            price = spec.price
-            models.append({
-                "name": spec.name,
-                "lifecycle": spec.lifecycle.status,
-                "sunset": spec.lifecycle.sunset.isoformat() if spec.lifecycle.sunset else None,
-                "replacements": list(spec.lifecycle.replacements),
-                "capabilities": sorted(spec.capabilities),
-                "price_per_second": {k: str(v) for k, v in price.per_second.items()},
-                "price_per_video": None if price.per_video is None else str(price.per_video),
-                "price_source": price.source,
-                "price_as_of": price.as_of,
-                "price_confirmed": price.confirmed,
-            })
-        rows.append({"provider": identifier, "kind": "video", "name": cls.verbose_name, "enabled": cls.is_enabled(),
-                     "needs": list(cls.settings_keys), "models": models})
+    for entry in provider_catalogue():
+        rows.append({
+            "provider": entry["identifier"], "kind": "video", "name": entry["name"], "enabled": entry["enabled"],
+            "cooling_until": entry["cooling_until"], "note": entry["unavailable_reason"], "tiers": entry["tiers"],
+            "needs": list(_settings_keys(entry["identifier"])), "models": entry["models"],
+        })
     return rows
+
+
+def _settings_keys(identifier: str) -> tuple[str, ...]:
+    from generation.providers.registry import video_providers
+
+    try:
+        return video_providers.load(identifier).settings_keys
+    except ImportError:
+        return ()
 
 
 def _audio_rows() -> list[dict]:
@@ -70,26 +61,35 @@ class Command(BaseCommand):
     def handle(self, *args, action, name, json: bool = False, **options):
         if action == "check":
             return self._check(name)
+        from generation.services import tier_chains
+
         rows = _video_rows() + _audio_rows()
         if json:
-            self.stdout.write(_dumps(rows))
+            self.stdout.write(_dumps({"providers": rows, "tiers": tier_chains()}))
             return
         for row in rows:
             state = self.style.SUCCESS("enabled") if row["enabled"] else self.style.WARNING(
                 "off" + (f" (set {', '.join(row['needs'])})" if row.get("needs") else "")
             )
+            if row.get("cooling_until"):
+                state += self.style.WARNING(f", cooling down until {row['cooling_until']}")
+            if row.get("note"):
+                state += f" ({row['note']})"
             self.stdout.write(f"{row['provider']:<18} {row['kind']:<14} {state}")
             for model in row["models"]:
-                life = model["lifecycle"]
-                if model["sunset"]:
-                    life += f" {model['sunset']}"
-                if model["replacements"]:
-                    life += f" -> {', '.join(model['replacements'])}"
-                price = ", ".join(f"{k} ${v}/s" for k, v in model["price_per_second"].items()) or (
-                    f"${model['price_per_video']}/video" if model["price_per_video"] else "free"
+                life = model["lifecycle"]["status"]
+                if model["lifecycle"]["sunset"]:
+                    life += f" {model['lifecycle']['sunset']}"
+                if model["lifecycle"]["replacements"]:
+                    life += f" -> {', '.join(model['lifecycle']['replacements'])}"
+                price = model["price"]
+                shown = ", ".join(f"{k} ${v}/s" for k, v in price["per_second"].items()) or (
+                    f"${price['per_video']}/video" if price["per_video"] else "free"
                 )
-                confirmed = "" if model["price_confirmed"] else " (unconfirmed)"
-                self.stdout.write(f"    {model['name']:<34} {life:<40} {price}{confirmed}  [{model['price_as_of']}]")
+                confirmed = "" if price["confirmed"] else " (unconfirmed)"
+                self.stdout.write(f"    {model['name']:<34} {life:<40} {shown}{confirmed}  [{price['as_of']}]")
+        for tier, chain in tier_chains().items():
+            self.stdout.write(f"tier {tier}: {' -> '.join(chain)}")
 
     def _check(self, name: str | None) -> None:
         if not name:

@@ -1,0 +1,64 @@
+"""Campaign budget: reserve the worst case before submitting, settle or release at the end.
+
+Every change locks the campaign row (select_for_update) inside a transaction, so concurrent
+submissions cannot together reserve more than the budget.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+
+from campaigns.models import Campaign
+from mediastudio.lib.exceptions import ApplicationError
+
+ZERO = Decimal("0")
+
+
+class BudgetExceeded(ApplicationError):
+    code = "budget_exceeded"
+
+
+def money(value: Decimal) -> str:
+    return f"${value.quantize(Decimal('0.01'))}"
+
+
+def budget_reserve(*, campaign: Campaign | Any, amount: Decimal) -> Campaign:
+    """Hold `amount` on the campaign, or raise BudgetExceeded saying budget, reserved, spent and the estimate.
+
+    Must run inside the caller's transaction (the reservation lives and dies with it)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("budget_reserve must run inside a transaction")
+    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if amount <= ZERO:
+        return locked
+    remaining = locked.budget - locked.spent - locked.reserved
+    if amount > remaining:
+        raise BudgetExceeded(
+            f"This would exceed the budget of '{locked.name}': budget {money(locked.budget)}, "
+            f"reserved {money(locked.reserved)}, spent {money(locked.spent)}, remaining {money(remaining)}; "
+            f"this request needs up to {money(amount)}.",
+            extra={
+                "budget": str(locked.budget),
+                "reserved": str(locked.reserved),
+                "spent": str(locked.spent),
+                "remaining": str(remaining),
+                "estimate": str(amount),
+            },
+        )
+    Campaign.objects.filter(pk=locked.pk).update(reserved=F("reserved") + amount)
+    locked.reserved += amount
+    return locked
+
+
+def budget_settle(*, campaign_id: Any, reserved: Decimal, actual: Decimal) -> None:
+    """Give back a reservation and book what was really spent (either may be zero)."""
+    if campaign_id is None or (reserved <= ZERO and actual <= ZERO):
+        return
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign_id)
+        release = min(reserved, locked.reserved)  # never below zero, whatever happened before
+        Campaign.objects.filter(pk=locked.pk).update(reserved=F("reserved") - release, spent=F("spent") + max(actual, ZERO))

@@ -1,0 +1,201 @@
+// Generate page: mood -> suggested camera and lighting, platform presets, a live cost estimate,
+// submit without leaving the page, live progress (jobs websocket hook, with a polling fallback),
+// and the finished clip playing in place. The form still works as a plain POST without this file.
+(function () {
+  "use strict";
+  const form = document.querySelector("[data-generate-form]");
+  if (!form) return;
+  const $ = (sel) => form.querySelector(sel);
+  const data = (id) => JSON.parse(document.getElementById(id).textContent);
+  const suggestions = data("mood-suggestions");
+  const platforms = data("platform-specs");
+  const budgets = data("campaign-budgets");
+  const modelInfo = data("model-info");
+  const mood = form.elements.mood, camera = form.elements.camera_move, lighting = form.elements.lighting;
+  const allCamera = Array.from(camera.options).slice(1).map((o) => [o.value, o.text]);
+  const allLighting = Array.from(lighting.options).slice(1).map((o) => [o.value, o.text]);
+  const panel = document.querySelector("[data-result]");
+  const player = panel.querySelector("[data-player]");
+  let current = null, pollTimer = null, estimateTimer = null;
+
+  function categoryFor(value) {
+    const v = Number(value);
+    return suggestions[v < 25 ? "10" : v < 50 ? "35" : v < 75 ? "60" : "90"];
+  }
+
+  function fill(select, suggested, all, auto) {
+    const keep = select.value;
+    select.innerHTML = "";
+    select.add(new Option(`Auto: ${auto}`, ""));
+    const g1 = document.createElement("optgroup"); g1.label = "Suggested for this mood";
+    suggested.forEach((s) => g1.appendChild(new Option(s.label, s.key)));
+    const g2 = document.createElement("optgroup"); g2.label = "Other";
+    const keys = new Set(suggested.map((s) => s.key));
+    all.filter(([k]) => !keys.has(k)).forEach(([k, t]) => g2.appendChild(new Option(t, k)));
+    select.append(g1, g2);
+    select.value = keep;
+  }
+
+  function onMood() {
+    const s = categoryFor(mood.value);
+    form.querySelector("[data-mood-value]").textContent = mood.value;
+    form.querySelector("[data-mood-label]").textContent = s.label;
+    form.querySelector("[data-mood-hint]").textContent =
+      `Camera: ${s.camera_moves.map((m) => m.label).join(", ")} · Lighting: ${s.lighting.map((l) => l.label).join(", ")} · ${s.pacing}`;
+    fill(camera, s.camera_moves, allCamera, s.camera_moves[0].label);
+    fill(lighting, s.lighting, allLighting, s.lighting[0].label);
+  }
+
+  function onPlatform() {
+    const spec = platforms[form.elements.platform.value];
+    if (!spec) return;
+    form.elements.aspect_ratio.value = spec.aspect_ratio;
+    form.elements.duration.value = spec.default_duration;
+  }
+
+  function hasImage() {
+    const file = form.elements.image && form.elements.image.files && form.elements.image.files.length;
+    const checked = Array.from(form.querySelectorAll('input[name="elements"]:checked'));
+    return Boolean(file || checked.length);
+  }
+
+  function money(v) { return v === null || v === undefined ? "—" : `$${Number(v).toFixed(2)}`; }
+
+  async function estimate() {
+    const q = new URLSearchParams();
+    ["prompt", "mood", "platform", "aspect_ratio", "duration", "resolution", "tier", "provider", "model", "campaign"].forEach((name) => {
+      const v = form.elements[name] && form.elements[name].value;
+      if (v) q.set(name, v);
+    });
+    if (!q.get("prompt")) q.set("prompt", "a product shot");
+    if (hasImage()) q.set("image", "true");
+    const out = form.querySelector("[data-estimate]"), detail = form.querySelector("[data-estimate-detail]");
+    const warn = form.querySelector("[data-estimate-warning]"), remaining = form.querySelector("[data-remaining]");
+    const life = form.querySelector("[data-lifecycle-warnings]");
+    life.hidden = true; life.textContent = "";
+    try {
+      const r = await fetch(`/api/video/estimate-cost?${q}`, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      const body = await r.json();
+      if (!r.ok) throw new Error(body.error ? body.error.message : r.statusText);
+      if (body.warnings && body.warnings.length) { life.hidden = false; life.textContent = body.warnings.join(" "); }
+      if (!body.chain.length) {
+        out.textContent = "—"; detail.textContent = "";
+        warn.hidden = false; warn.textContent = "No provider can make this: " + body.skipped.map((s) => `${s.provider}: ${s.reason}`).join("; ");
+        return;
+      }
+      out.textContent = money(body.estimate);
+      detail.textContent = `on ${body.chain[0].label || body.provider}` + (body.worst_case !== body.estimate ? ` (up to ${money(body.worst_case)} with fallback)` : "");
+      const c = body.budget || budgets[form.elements.campaign.value];
+      remaining.textContent = c ? `${money(c.remaining)} of ${money(c.budget)}` : "no campaign";
+      warn.hidden = !(body.budget && !body.budget.fits);
+      warn.textContent = warn.hidden ? "" : `Over budget: needs up to ${money(body.worst_case)}, ${money(body.budget.remaining)} left.`;
+    } catch (e) {
+      out.textContent = "—"; detail.textContent = ""; warn.hidden = false; warn.textContent = String(e.message || e);
+    }
+  }
+
+  // A deprecated model warns as soon as it is chosen; a retired one says it will be refused.
+  function onModel() {
+    const box = form.querySelector("[data-model-warning]");
+    const info = modelInfo[form.elements.model.value];
+    box.hidden = !(info && info.warning);
+    box.textContent = info && info.warning ? info.warning : "";
+    box.dataset.status = info ? info.status : "";
+  }
+
+  function scheduleEstimate() { clearTimeout(estimateTimer); estimateTimer = setTimeout(estimate, 250); }
+
+  function csrf() { return form.querySelector('input[name="csrfmiddlewaretoken"]').value; }
+
+  function show(job) {
+    const box = panel.querySelector("[data-result-job]");
+    box.className = `job status-${job.status}`;
+    box.querySelector('[data-field="status"]').textContent = job.status;
+    box.querySelector('[data-field="progress"]').textContent = job.progress;
+    box.querySelector('[data-field="message"]').textContent = job.message || "";
+    box.querySelector('[data-field="bar"]').style.width = `${job.progress}%`;
+    box.querySelector('[role="progressbar"]').setAttribute("aria-valuenow", job.progress);
+    box.querySelector('[data-field="error"]').textContent = job.error || "";
+    if (job.status === "succeeded") finish();
+    if (job.status === "failed" || job.status === "canceled") {
+      stopPolling();
+      panel.querySelector("[data-result-title]").textContent = job.status === "failed" ? "Generation failed" : "Canceled";
+    }
+  }
+
+  async function finish() {
+    stopPolling();
+    if (!current || player.dataset.loaded === current) return;
+    player.dataset.loaded = current;
+    const r = await fetch(`/api/video/jobs/${current}`, { credentials: "same-origin" });
+    const body = await r.json();
+    if (!body.result_url) return;
+    panel.querySelector("[data-result-title]").textContent = `${body.strategy.camera_move.replace(/_/g, " ")} · ${body.strategy.lighting.replace(/_/g, " ")}`;
+    player.src = body.result_url;
+    player.hidden = false;
+    player.play().catch(() => {});
+    const links = panel.querySelector("[data-result-links]");
+    links.querySelector("[data-job-link]").href = `/generate/jobs/${current}/`;
+    links.querySelector("[data-download-link]").href = `/api/video/jobs/${current}/download`;
+    links.hidden = false;
+  }
+
+  async function poll() {
+    if (!current) return;
+    try {
+      const r = await fetch(`/api/video/jobs/${current}`, { credentials: "same-origin" });
+      if (r.ok) { const b = await r.json(); show({ status: b.status, progress: b.progress, message: b.message, error: b.error }); }
+    } catch (e) { /* the websocket may still deliver */ }
+  }
+  function stopPolling() { clearInterval(pollTimer); pollTimer = null; }
+
+  (window.MediaStudioJobHooks = window.MediaStudioJobHooks || []).push((job) => {
+    if (job.id === current) show(job);
+  });
+
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const err = form.querySelector("[data-form-error]");
+    err.hidden = true;
+    const button = form.querySelector("[data-submit]");
+    button.disabled = true;
+    try {
+      const r = await fetch(location.pathname, {
+        method: "POST", body: new FormData(form), credentials: "same-origin",
+        headers: { Accept: "application/json", "X-CSRFToken": csrf() },
+      });
+      const body = await r.json();
+      if (!r.ok) {
+        const fields = body.error && body.error.fields ? Object.entries(body.error.fields).map(([k, v]) => `${k}: ${[].concat(v).map((x) => x.message || x).join(" ")}`).join("; ") : "";
+        throw new Error((body.error ? body.error.message : r.statusText) + (fields ? ` ${fields}` : ""));
+      }
+      current = body.id;
+      const notes = panel.querySelector("[data-result-warnings]");
+      notes.hidden = !(body.warnings && body.warnings.length);
+      notes.textContent = notes.hidden ? "" : body.warnings.join(" ");
+      player.hidden = true; player.removeAttribute("src"); delete player.dataset.loaded;
+      panel.hidden = false;
+      panel.querySelector("[data-result-title]").textContent = "Rendering…";
+      panel.querySelector("[data-result-job]").dataset.jobId = current;
+      show({ status: body.status, progress: 0, message: "Queued", error: "" });
+      stopPolling();
+      pollTimer = setInterval(poll, 2000);
+    } catch (e) {
+      err.hidden = false; err.textContent = String(e.message || e);
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  mood.addEventListener("input", () => { onMood(); scheduleEstimate(); });
+  form.elements.platform.addEventListener("change", () => { onPlatform(); scheduleEstimate(); });
+  form.elements.model.addEventListener("change", () => { onModel(); scheduleEstimate(); });
+  ["prompt", "aspect_ratio", "duration", "resolution", "tier", "provider", "campaign", "image"].forEach((name) => {
+    const el = form.elements[name];
+    if (el) el.addEventListener("change", scheduleEstimate);
+  });
+  form.querySelectorAll('input[name="elements"]').forEach((el) => el.addEventListener("change", scheduleEstimate));
+  onMood();
+  onModel();
+  estimate();
+})();
