@@ -32,3 +32,30 @@ class GenerateForm(forms.Form):
         self.fields["campaign"].choices = [("", "No campaign (no budget)")] + [(c.pk, f"{c.name} (${c.remaining:.2f} left)") for c in campaigns]
         self.fields["elements"].choices = [(e.pk, f"{e.name} · {e.get_kind_display()}") for e in elements]
         self.fields["provider"].choices = [("", "Any in the tier")] + [(p["identifier"], p["name"]) for p in providers if p["enabled"]]
+
+
+class GenerateModelForm(GenerateForm):
+    """The Generate form with a model choice: every catalogue model grouped by provider, its
+    lifecycle in the label. Retired models stay listed so that choosing one is answered with its
+    retirement date and replacements rather than a bare "invalid choice"."""
+
+    model = forms.ChoiceField(required=False, choices=[("", "Best for the tier")])
+
+    def __init__(self, *args, providers=(), **kwargs):
+        super().__init__(*args, providers=providers, **kwargs)
+        groups = []
+        for p in providers:
+            if not p["models"]:
+                continue
+            options = [(m["name"], _model_label(m)) for m in p["models"]]
+            groups.append((p["name"] + ("" if p["enabled"] else " (off)"), options))
+        self.fields["model"].choices = [("", "Best for the tier")] + groups
+
+
+def _model_label(m: dict) -> str:
+    life = m["lifecycle"]
+    if life["status"] == "retired":
+        return f"{m['label']} — retired {life['sunset'] or ''}".rstrip()
+    if life["status"] == "deprecated":
+        return f"{m['label']} — deprecated" + (f", sunset {life['sunset']}" if life["sunset"] else "")
+    return m["label"]

@@ -6,7 +6,6 @@ import json
 import tempfile
 from pathlib import Path
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
@@ -14,7 +13,7 @@ from django.shortcuts import redirect, render
 
 from campaigns import selectors as campaign_selectors
 from generation import selectors, services, strategy
-from generation.forms import GenerateForm
+from generation.forms import GenerateModelForm
 from mediastudio.lib.exceptions import ApplicationError
 
 
@@ -25,33 +24,6 @@ def _workspace(request, *, write: bool = False):
     if write:
         campaign_selectors.require_write(user=request.user, workspace_id=workspace.pk)
     return workspace
-
-
-class GenerateModelForm(GenerateForm):
-    """The Generate form with a model choice: every catalogue model grouped by provider, its
-    lifecycle in the label. Retired models stay listed so that choosing one is answered with its
-    retirement date and replacements rather than a bare "invalid choice"."""
-
-    model = forms.ChoiceField(required=False, choices=[("", "Best for the tier")])
-
-    def __init__(self, *args, providers=(), **kwargs):
-        super().__init__(*args, providers=providers, **kwargs)
-        groups = []
-        for p in providers:
-            if not p["models"]:
-                continue
-            options = [(m["name"], _model_label(m)) for m in p["models"]]
-            groups.append((p["name"] + ("" if p["enabled"] else " (off)"), options))
-        self.fields["model"].choices = [("", "Best for the tier")] + groups
-
-
-def _model_label(m: dict) -> str:
-    life = m["lifecycle"]
-    if life["status"] == "retired":
-        return f"{m['label']} — retired {life['sunset'] or ''}".rstrip()
-    if life["status"] == "deprecated":
-        return f"{m['label']} — deprecated" + (f", sunset {life['sunset']}" if life["sunset"] else "")
-    return m["label"]
 
 
 def _model_info(providers: list[dict]) -> dict[str, dict]:
@@ -186,7 +158,7 @@ def _price_text(m: dict) -> str:
     price = m["price"]
     if price["per_video"] is not None:
         return "free" if float(price["per_video"]) == 0 else f"${price['per_video']} / video"
-    if not price["per_second"]:
+    if not price["per_second"] or all(float(v) == 0 for v in price["per_second"].values()):
         return "free"
     return ", ".join(f"${v}/s" + ("" if k == "*" else f" ({k})") for k, v in price["per_second"].items())
 

@@ -47,6 +47,22 @@ def outsider(other_workspace):
 
 
 @pytest.fixture
+def media_root(settings, tmp_path):
+    """A private local storage and temp dir per test, so "nothing left behind" can be checked."""
+    root = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": root}},
+    }
+    settings.MEDIA_TEMP_DIR = tmp_path / "tmp"
+    return root
+
+
+def stored_files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+@pytest.fixture
 def api_client():
     from rest_framework.test import APIClient
 

@@ -24,7 +24,6 @@ failure codes, 1080p sizes, the poll-after header semantics at gateways, Sora pr
 
 from __future__ import annotations
 
-import json
 import mimetypes
 import re
 import time
@@ -50,7 +49,7 @@ from generation.providers.base import (
     VideoRequest,
     WebhookEvent,
 )
-from generation.providers.webhooks import standard_webhook_verify
+from generation.providers.webhooks import standard_webhook_payload
 from mediastudio.lib.http import HttpClient, RetryPolicy, parse_retry_after
 from mediastudio.lib.providers import ProviderError
 
@@ -281,16 +280,13 @@ class OpenAIVideoProvider(VideoProvider):
     # -- webhooks
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent | None:
-        secret = str(self.setting("OPENAI_VIDEO_WEBHOOK_SECRET", "") or "")
-        if not secret:
-            return None  # no secret configured: the engine polls instead of trusting the body
-        delivery_id = standard_webhook_verify(
-            secret=secret, headers=headers, body=body, tolerance=float(self.setting("OPENAI_VIDEO_WEBHOOK_TOLERANCE", 300))
+        verified = standard_webhook_payload(
+            vendor="openai_video", secret=str(self.setting("OPENAI_VIDEO_WEBHOOK_SECRET", "") or ""), headers=headers, body=body,
+            tolerance=float(self.setting("OPENAI_VIDEO_WEBHOOK_TOLERANCE", 300)),
         )
-        try:
-            event = json.loads(body)
-        except ValueError:
-            raise ProviderError("openai_video webhook body is not JSON.", permanent=True, code="invalid") from None
+        if verified is None:
+            return None
+        delivery_id, event = verified
         video_id = str(((event.get("data") or {}) if isinstance(event, dict) else {}).get("id") or "")
         kind = str(event.get("type", "")) if isinstance(event, dict) else ""
         if not video_id:

@@ -27,7 +27,6 @@ Replicate (assumed from OpenAI's shutdown), the status code of an expired output
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import time
 from pathlib import Path
@@ -57,7 +56,7 @@ from generation.providers.base import (
     WebhookEvent,
 )
 from generation.providers.fal import catalogue_routes, engine_fields, image_reference, map_inputs, percent_from_logs
-from generation.providers.webhooks import header, standard_webhook_verify
+from generation.providers.webhooks import header, standard_webhook_payload
 from mediastudio.lib.http import HttpClient, RetryPolicy, parse_retry_after
 from mediastudio.lib.providers import ProviderError
 
@@ -278,16 +277,13 @@ class ReplicateProvider(VideoProvider):
     # -- webhooks
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent | None:
-        secret = str(self.setting("REPLICATE_WEBHOOK_SECRET", "") or "")
-        if not secret:
-            return None  # no secret configured: the engine polls instead of trusting the body
-        delivery_id = standard_webhook_verify(
-            secret=secret, headers=headers, body=body, tolerance=float(self.setting("REPLICATE_WEBHOOK_TOLERANCE", 300))
+        verified = standard_webhook_payload(
+            vendor="replicate", secret=str(self.setting("REPLICATE_WEBHOOK_SECRET", "") or ""), headers=headers, body=body,
+            tolerance=float(self.setting("REPLICATE_WEBHOOK_TOLERANCE", 300)),
         )
-        try:
-            prediction = json.loads(body)
-        except ValueError:
-            raise ProviderError("replicate webhook body is not JSON.", permanent=True, code="invalid") from None
+        if verified is None:
+            return None
+        delivery_id, prediction = verified
         if not isinstance(prediction, dict) or not prediction.get("id"):
             raise ProviderError("replicate webhook body has no prediction id.", permanent=True, code="invalid")
         return WebhookEvent(external_id=str(prediction["id"]), delivery_id=delivery_id or header(headers, "webhook-id"),

@@ -20,9 +20,10 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import threading
 import time
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -220,3 +221,17 @@ def fal_webhook_verify(
                 continue
             return request_id
     raise WebhookSignatureError("fal webhook signature does not match any key of the JWKS.")
+
+
+def standard_webhook_payload(
+    *, vendor: str, secret: str, headers: Mapping[str, str], body: bytes, tolerance: float = 300
+) -> tuple[str, Any] | None:
+    """Verify a Standard Webhooks delivery and parse its JSON body: (delivery id, payload).
+    None when no secret is configured (the engine then polls instead of trusting the body)."""
+    if not secret:
+        return None
+    delivery_id = standard_webhook_verify(secret=secret, headers=headers, body=body, tolerance=tolerance)
+    try:
+        return delivery_id, json.loads(body)
+    except ValueError:
+        raise ProviderError(f"{vendor} webhook body is not JSON.", permanent=True, code="invalid") from None

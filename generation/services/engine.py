@@ -410,7 +410,7 @@ def video_generation_run(job: Job, reporter: Any) -> Any:
     if generation.attempts.exists():
         _replan_for_retry(generation)
     first = generation.chain[0]
-    attempt = VideoAttempt.objects.create(
+    VideoAttempt.objects.create(
         generation=generation, chain_index=0, provider=first["provider"], model=first["model"],
         estimated_cost=Decimal(first["estimate"]), poll_interval=float(first.get("poll_interval") or 5),
         poll_due_at=timezone.now(),
@@ -809,7 +809,7 @@ def _attempt_failed_next(attempt: VideoAttempt, error: ProviderError) -> None:
 def _progress(generation: VideoGeneration, percent: int, message: str) -> None:
     # job_progress only needs the key (it updates a running row by pk): no fetch first.
     job_progress(job=Job(pk=generation.job_id, workspace_id=generation.workspace_id), percent=percent, message=message,
-                 heartbeat=False)
+                 heartbeat=False, monotonic=True)
     if generation.batch_id:
         from generation.services.batches import batch_refresh
 

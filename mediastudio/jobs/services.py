@@ -18,6 +18,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -260,20 +262,22 @@ def job_release_lease(*, job: Job) -> None:
     Job.objects.filter(pk=job.pk, status=S.RUNNING).update(lease_expires_at=None, heartbeat_at=timezone.now())
 
 
-def job_progress(*, job: Job, percent: int, message: str = "", heartbeat: bool = True) -> bool:
+def job_progress(*, job: Job, percent: int, message: str = "", heartbeat: bool = True, monotonic: bool = False) -> bool:
     """Record progress of a running job and broadcast it. False if the job is no longer running
-    (canceled meanwhile): the caller should stop."""
+    (canceled meanwhile): the caller should stop. With monotonic=True the bar never moves back
+    (a fallback to the next provider starts its own count again, the job's bar holds)."""
     percent = max(0, min(100, int(percent)))
     now = timezone.now()
-    fields: dict[str, Any] = {"progress": percent, "message": message[:300], "updated_at": now}
-    if heartbeat:
+    stored: Any = Greatest(F("progress"), Value(percent)) if monotonic else percent
+    fields: dict[str, Any] = {"progress": stored, "message": message[:300], "updated_at": now}
+    if heartbeat:  # a worker holds the job: progress proves it is alive
         fields["heartbeat_at"] = now
-        if job.lease_expires_at is not None or heartbeat is True:
-            fields["lease_expires_at"] = now + dt.timedelta(seconds=settings.JOB_LEASE_SECONDS)
+        fields["lease_expires_at"] = now + dt.timedelta(seconds=settings.JOB_LEASE_SECONDS)
     updated = Job.objects.filter(pk=job.pk, status=S.RUNNING).update(**fields)
     if not updated:
         return False
-    job.progress, job.message = percent, message[:300]
+    job.progress = percent if not monotonic else max(percent, job.progress or 0)
+    job.message = message[:300]
     job.updated_at = now
     if transaction.get_connection().in_atomic_block:
         _broadcast_on_commit(job.pk)

@@ -77,7 +77,14 @@
       const r = await fetch(`/api/video/estimate-cost?${q}`, { headers: { Accept: "application/json" }, credentials: "same-origin" });
       const body = await r.json();
       if (!r.ok) throw new Error(body.error ? body.error.message : r.statusText);
-      if (body.warnings && body.warnings.length) { life.hidden = false; life.textContent = body.warnings.join(" "); }
+      const notes = (body.warnings || []).slice();
+      const chosen = form.elements.model.value;
+      if (chosen && body.model !== chosen) {
+        // The chosen model cannot serve this request: say why before the tier's fallback is used.
+        const why = body.skipped.map((s) => `${s.provider}: ${s.reason}`).join("; ");
+        notes.unshift(`'${chosen}' cannot make this (${why})` + (body.chain.length ? `; it would go to ${body.chain[0].label || body.provider}.` : "."));
+      }
+      if (notes.length) { life.hidden = false; life.textContent = notes.join(" "); }
       if (!body.chain.length) {
         out.textContent = "—"; detail.textContent = "";
         warn.hidden = false; warn.textContent = "No provider can make this: " + body.skipped.map((s) => `${s.provider}: ${s.reason}`).join("; ");

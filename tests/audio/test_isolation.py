@@ -27,7 +27,7 @@ def theirs(other_workspace, outsider):
 def their_audio(other_workspace, tmp_path):
     from audio.providers.procedural_music import ProceduralMusicProvider
 
-    track = ProceduralMusicProvider(config={}).generate(mood=50, duration=1.5, out_path=tmp_path / "t.wav", seed=1)
+    ProceduralMusicProvider(config={}).generate(mood=50, duration=1.5, out_path=tmp_path / "t.wav", seed=1)
     return store(other_workspace, tmp_path / "t.wav", "audio")
 
 

@@ -79,7 +79,7 @@ def test_it_is_deterministic_for_a_seed(tmp_path):
     provider = ProceduralMusicProvider(config={})
     a = provider.generate(mood=55, duration=3.0, out_path=tmp_path / "a.wav", seed=5)
     b = provider.generate(mood=55, duration=3.0, out_path=tmp_path / "b.wav", seed=5)
-    c = provider.generate(mood=55, duration=3.0, out_path=tmp_path / "c.wav", seed=6)
+    provider.generate(mood=55, duration=3.0, out_path=tmp_path / "c.wav", seed=6)
     digest = [hashlib.sha256((tmp_path / n).read_bytes()).hexdigest() for n in ("a.wav", "b.wav", "c.wav")]
     assert digest[0] == digest[1] != digest[2]
     assert (a.tempo, a.key) == (b.tempo, b.key)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from media_assets.render.spec import Preset, SafeArea
+from media_assets.services import asset_create_from_file
 
 TALL = Preset("tall", 320, 568, 30, SafeArea(top=30, bottom=120, left=16, right=40))
 WIDE = Preset("wide", 320, 180, 30, SafeArea(top=10, bottom=20, left=16, right=16))
@@ -99,3 +100,35 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     else:
         ffmpeg("-f", "lavfi", "-i", "sine=f=300:d=2", str(m["speech.wav"]))
     return m
+
+
+SRT = """1
+00:00:00,500 --> 00:00:01,500
+Hello <i>bright</i> world
+
+2
+00:00:02,000 --> 00:00:03,000
+Second line
+"""
+
+
+@pytest.fixture
+def library(workspace, media, media_root, tmp_path):
+    """Real assets of ``workspace`` made from the engine tests' tiny media."""
+    def add(name: str, kind: str | None = None, **kw):
+        return asset_create_from_file(workspace=workspace, path=media[name], source="uploaded", kind=kind,
+                                      make_previews=kw.pop("previews", False), **kw)
+
+    subtitle = tmp_path / "captions.srt"
+    subtitle.write_text(SRT, encoding="utf-8")
+    return {
+        "red": add("red.mp4"), "blue": add("blue.mp4"), "photo": add("photo.png"), "logo": add("logo.png"),
+        "marker": add("marker.mp4"), "voice": add("voice.wav"), "music": add("music.wav"),
+        "srt": asset_create_from_file(workspace=workspace, path=subtitle, source="uploaded", kind="subtitle"),
+    }
+
+
+@pytest.fixture(autouse=True)
+def _private_media(media_root):
+    """Every test here stores media in its own folder (tests/conftest.py: media_root)."""
+    return media_root

@@ -14,18 +14,11 @@ from media_assets.compositions import Composition
 from media_assets.render import spec as rs
 from media_assets.services import AssetInUse, asset_create_from_file, asset_delete
 from tests.factories import CampaignFactory, JobFactory, UniverseFactory
-from tests.media_assets.test_upload import media_root  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+from tests.editor.conftest import SRT
 
-SRT = """1
-00:00:00,500 --> 00:00:01,500
-Hello <i>bright</i> world
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
-2
-00:00:02,000 --> 00:00:03,000
-Second line
-"""
 ASS = """[Script Info]
 PlayResX: 1080
 
@@ -37,22 +30,6 @@ Style: Default,Arial
 Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
 Dialogue: 0,0:00:01.00,0:00:02.50,Default,,0,0,0,,{\\b1}Ready,\\Nset go
 """
-
-
-@pytest.fixture
-def library(workspace, media, media_root, tmp_path):  # noqa: F811 - the fixture is imported above
-    """Real assets of ``workspace`` made from the engine tests' tiny media."""
-    def add(name: str, kind: str | None = None, **kw):
-        return asset_create_from_file(workspace=workspace, path=media[name], source="uploaded", kind=kind,
-                                      make_previews=kw.pop("previews", False), **kw)
-
-    subtitle = tmp_path / "captions.srt"
-    subtitle.write_text(SRT, encoding="utf-8")
-    return {
-        "red": add("red.mp4"), "blue": add("blue.mp4"), "photo": add("photo.png"), "logo": add("logo.png"),
-        "marker": add("marker.mp4"), "voice": add("voice.wav"), "music": add("music.wav"),
-        "srt": asset_create_from_file(workspace=workspace, path=subtitle, source="uploaded", kind="subtitle"),
-    }
 
 
 def clip(asset, **fields):

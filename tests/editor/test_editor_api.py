@@ -12,9 +12,7 @@ from django.urls import reverse
 from media_assets.compositions import Composition, Render
 from media_assets.services import asset_create_from_file
 from mediastudio.jobs.models import Job
-from tests.editor.test_compositions import library  # noqa: F401
 from tests.factories import CampaignFactory
-from tests.media_assets.test_upload import media_root  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

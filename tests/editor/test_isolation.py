@@ -9,7 +9,6 @@ from django.urls import reverse
 from media_assets import editor_services as services
 from media_assets.compositions import Composition, Render
 from media_assets.services import asset_create_from_file
-from tests.media_assets.test_upload import media_root  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

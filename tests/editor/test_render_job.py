@@ -20,9 +20,9 @@ from mediastudio.jobs import services as job_services
 from mediastudio.jobs import tasks as job_tasks
 from mediastudio.jobs.models import Job
 from tests.editor.conftest import loudness
-from tests.editor.test_compositions import clip, library  # noqa: F401
+from tests.editor.test_compositions import clip
 from tests.factories import CampaignFactory, UniverseFactory
-from tests.media_assets.test_upload import media_root, stored_files  # noqa: F401
+from tests.conftest import stored_files
 
 pytestmark = pytest.mark.django_db
 

@@ -44,7 +44,7 @@ def test_it_shows_each_providers_status_capabilities_lifecycle_and_prices(client
     html = client.get("/generate/providers/").content.decode()
 
     animatic = section(html, "animatic")
-    assert 'data-status="enabled"' in animatic
+    assert 'data-status="enabled"' in animatic and re.search(r"<td class=\"small\" data-price>free", animatic)
     runway = section(html, "runway")
     assert 'data-status="off"' in runway and "off: set RUNWAY_API_KEY" in runway
     kling = section(html, "kling")

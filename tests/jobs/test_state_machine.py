@@ -145,3 +145,16 @@ def test_cancel_refuses_a_finished_job():
     job = JobFactory(status=S.SUCCEEDED, estimated_cost=Decimal("1"))
     with pytest.raises(IllegalTransition):
         job_cancel(job=job)
+
+
+def test_monotonic_progress_never_moves_the_bar_back():
+    from mediastudio.jobs.services import job_progress
+
+    job = JobFactory(status=S.RUNNING, progress=0)
+    assert job_progress(job=job, percent=64, message="on runway", monotonic=True)
+    assert job_progress(job=job, percent=5, message="falling back to veo", monotonic=True)
+    job.refresh_from_db()
+    assert job.progress == 64 and job.message == "falling back to veo"
+    assert job_progress(job=job, percent=10, message="plain progress may go back")
+    job.refresh_from_db()
+    assert job.progress == 10

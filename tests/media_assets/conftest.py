@@ -116,3 +116,9 @@ def serve_recording(ssl_context: ssl.SSLContext | None = None) -> Iterator[Recor
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def _private_media(media_root):
+    """Every test here stores media in its own folder (tests/conftest.py: media_root)."""
+    return media_root

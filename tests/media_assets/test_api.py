@@ -4,7 +4,6 @@ delete (409 while referenced), download URL."""
 from __future__ import annotations
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from campaigns.models import Universe
@@ -13,7 +12,7 @@ from media_assets.models import MediaAsset
 from tests.factories import CampaignFactory, ElementFactory, UniverseFactory
 from tests.media_assets import hostile
 from tests.media_assets.conftest import requires_ffmpeg
-from tests.media_assets.test_upload import media_root, stored_files  # noqa: F401
+from tests.conftest import stored_files
 
 pytestmark = [pytest.mark.django_db, requires_ffmpeg]
 

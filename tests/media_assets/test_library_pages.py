@@ -10,7 +10,6 @@ from media_assets import services
 from media_assets.models import MediaAsset
 from tests.factories import CampaignFactory, ElementFactory, UniverseFactory
 from tests.media_assets.conftest import requires_ffmpeg
-from tests.media_assets.test_upload import media_root  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, requires_ffmpeg]
 

@@ -18,7 +18,6 @@ from media_assets.models import MediaAsset
 from media_assets.storage import media_storage, media_temp_dir, storage_put
 from tests.factories import ElementFactory, UniverseFactory
 from tests.media_assets.conftest import requires_ffmpeg
-from tests.media_assets.test_upload import media_root, stored_files  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, requires_ffmpeg]
 

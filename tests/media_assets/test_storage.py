@@ -9,7 +9,6 @@ from django.core.files.uploadhandler import StopUpload
 from django.test import RequestFactory
 
 from media_assets.storage import CappedUploadHandler, DiskUploadedFile, media_storage, storage_fetch_to_temp, storage_put
-from tests.media_assets.test_upload import media_root  # noqa: F401  (autouse fixture)
 
 
 def test_it_writes_atomically_and_leaves_no_temp_file(tmp_path, media_root):

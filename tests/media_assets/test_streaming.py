@@ -7,7 +7,6 @@ from django.urls import reverse
 
 from media_assets import services
 from tests.media_assets.conftest import requires_ffmpeg
-from tests.media_assets.test_upload import media_root  # noqa: F401  (autouse fixture)
 
 pytestmark = [pytest.mark.django_db, requires_ffmpeg]
 

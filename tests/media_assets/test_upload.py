@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import stored_files
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
@@ -20,22 +22,6 @@ from tests.media_assets import hostile
 from tests.media_assets.conftest import requires_ffmpeg
 
 pytestmark = [pytest.mark.django_db, requires_ffmpeg]
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    """A private local storage and temp dir per test, so "nothing left behind" can be checked."""
-    root = tmp_path / "media"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": root}},
-    }
-    settings.MEDIA_TEMP_DIR = tmp_path / "tmp"
-    return root
-
-
-def stored_files(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
 def temp_files(settings) -> list[Path]:
