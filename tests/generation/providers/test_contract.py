@@ -258,7 +258,7 @@ def test_the_credentials_check_makes_one_authenticated_call(case, fake, provider
 
 
 def test_the_credentials_check_reports_a_bad_key(case, fake):
-    bad = case.provider(fake, **{key: "wrong-key" for key in case.config(fake) if "KEY" in key or "TOKEN" in key})
+    bad = case.provider(fake, **{key: "wrong-key-0123456789abcdef-0123456789" for key in case.config(fake) if "KEY" in key or "TOKEN" in key})
     with pytest.raises(ProviderError) as caught:
         bad.check_credentials()
     assert caught.value.permanent and caught.value.status_code in (400, 401, 403)  # Gemini answers 400 API_KEY_INVALID
