@@ -270,17 +270,28 @@ def probe_media(path: str | os.PathLike[str], *, timeout: float = 20) -> ProbeRe
 
 
 def decode_check(
-    path: str | os.PathLike[str], *, start: float = 0.0, seconds: float = 1.0, timeout: float = 30
+    path: str | os.PathLike[str],
+    *,
+    start: float = 0.0,
+    seconds: float = 1.0,
+    timeout: float = 30,
+    also_from: float | None = None,
 ) -> None:
-    """Decode ``seconds`` of every stream from ``start``; raise ProbeError on decode errors.
+    """Decode ``seconds`` of every stream from ``start`` (and, with ``also_from``, from there too,
+    in the same ffmpeg process); raise ProbeError on decode errors.
 
     Cheap corruption check: a file cut short after a front ``moov`` still probes
     fine but fails to decode its tail.
     """
     args = [FFMPEG, "-hide_banner", "-nostdin", "-v", "error", "-xerror"]
-    if start > 0:
-        args += ["-ss", f"{start:.3f}"]
-    args += ["-t", f"{seconds:.3f}", *ffmpeg_input_args(path), "-f", "null", "-"]
+    windows = [start] + ([also_from] if also_from is not None else [])
+    for index, offset in enumerate(windows):
+        if offset > 0:
+            args += ["-ss", f"{offset:.3f}"]
+        args += ["-t", f"{seconds:.3f}", *ffmpeg_input_args(path)]
+    for index in range(len(windows)):
+        args += ["-map", f"{index}:v?", "-map", f"{index}:a?"]
+    args += ["-f", "null", "-"]
     proc = run_tool(args, timeout=timeout, what="ffmpeg decode check")
     err = proc.stderr.decode("utf-8", "replace").strip()
     if proc.returncode != 0 or err:

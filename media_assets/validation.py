@@ -165,10 +165,10 @@ def _validate_av(
                 "fps_too_high", f"The video runs at {info.fps:g} fps; the limit is {limits.max_fps:g} fps."
             )
     try:
-        decode_check(src, seconds=1.0, timeout=limits.decode_timeout)
-        if info.duration > 2.0:
-            # The tail catches files cut short after a front moov (faststart).
-            decode_check(src, start=info.duration - 1.0, seconds=1.0, timeout=limits.decode_timeout)
+        # The head, and the tail for longer files: the tail catches files cut short after a front
+        # moov (faststart). One ffmpeg process decodes both windows.
+        tail = info.duration - 1.0 if info.duration > 2.0 else None
+        decode_check(src, seconds=1.0, timeout=limits.decode_timeout, also_from=tail)
     except ProbeError as exc:
         raise MediaRejected(exc.reason_code, exc.message) from exc
     mime, ext = _av_mime(info)
