@@ -244,6 +244,7 @@ OPENAI_VIDEO_MODEL = env_str("OPENAI_VIDEO_MODEL", "")
 OPENAI_VIDEO_WEBHOOK_SECRET = env_secret("OPENAI_VIDEO_WEBHOOK_SECRET")
 ELEVENLABS_API_KEY = env_secret("ELEVENLABS_API_KEY")
 ELEVENLABS_BASE_URL = env_str("ELEVENLABS_BASE_URL", "https://api.elevenlabs.io")
+ELEVENLABS_MUSIC_MODEL = env_str("ELEVENLABS_MUSIC_MODEL", "music_v1")
 DIFFUSERS_MODEL_DIR = env_str("DIFFUSERS_MODEL_DIR", "")
 WHISPER_MODEL = env_str("WHISPER_MODEL", "")  # a local CTranslate2 model dir; default: the bundled tiny.en
 WHISPER_DEVICE = env_str("WHISPER_DEVICE", "cpu")

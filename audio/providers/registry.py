@@ -21,6 +21,7 @@ transcription_providers.register("openai_transcribe", "audio.providers.openai_tr
 
 music_providers = Registry()
 music_providers.register("procedural_music", "audio.providers.procedural_music.ProceduralMusicProvider")
+music_providers.register("elevenlabs_music", "audio.providers.elevenlabs_music.ElevenLabsMusicProvider")
 
 DEFAULT_TTS = "espeak"
 DEFAULT_TRANSCRIPTION = "whisper_local"

@@ -8,6 +8,9 @@
 - bodies are validated FastAPI-style (422 `{"detail": [...]}`): text required and non-empty,
   known model_id, voice_settings ranges, text length within the model's limit (400
   `max_character_limit_exceeded`); unknown voices answer 404 `voice_not_found`;
+- `POST /v1/music?output_format=` (reference/apis/music.md) validates `prompt` xor `composition_plan`,
+  `music_length_ms` 3000-600000 with a prompt, `model_id` music_v1/music_v2, no `seed` with a prompt,
+  and answers real MP3 bytes a little longer than asked (the real length is approximate);
 - `GET /v1/voices` lists the fake's voices. Failures are injected with `inject()` (base toolkit).
 """
 
@@ -129,6 +132,36 @@ class ElevenLabsFake(FakeVideoServer):
             "alignment": alignment,
             "normalized_alignment": alignment,
         }, headers={"request-id": self.new_id()})
+
+    @route("POST", r"/v1/music")
+    def compose(self, req: Request) -> Reply:
+        if (denied := self._auth(req)) is not None:
+            return denied
+        body = req.json if isinstance(req.json, dict) else {}
+        problems = []
+        if bool(body.get("prompt")) == bool(body.get("composition_plan")):
+            problems.append({"loc": ["body", "prompt"], "msg": "give either prompt or composition_plan", "type": "value_error"})
+        length = body.get("music_length_ms")
+        if body.get("prompt") and not (isinstance(length, int) and 3000 <= length <= 600_000):
+            problems.append({"loc": ["body", "music_length_ms"], "msg": "must be 3000-600000", "type": "value_error"})
+        if body.get("prompt") and body.get("seed") is not None:
+            problems.append({"loc": ["body", "seed"], "msg": "seed cannot be used with prompt", "type": "value_error"})
+        if body.get("model_id", "music_v1") not in ("music_v1", "music_v2"):
+            problems.append({"loc": ["body", "model_id"], "msg": "unknown model", "type": "value_error"})
+        fmt = req.query.get("output_format", "mp3_44100_128")
+        if not fmt.startswith("mp3_"):
+            problems.append({"loc": ["query", "output_format"], "msg": "this fake serves mp3 only", "type": "value_error"})
+        if problems:
+            return Reply(422, {"detail": problems})
+        seconds = (length or 10_000) / 1000 + 0.3
+        done = subprocess.run(
+            ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-f", "lavfi", "-i", f"sine=f=220:d={seconds}",
+             "-f", "lavfi", "-i", f"sine=f=330:d={seconds}", "-filter_complex", "amix=inputs=2,volume=2",
+             "-ac", "2", "-ar", "44100", "-c:a", "libmp3lame", "-b:a", "128k", "-f", "mp3", "pipe:1"],
+            capture_output=True, timeout=60, check=True,
+        )
+        self.switches.extra["last_music_body"] = body
+        return Reply(200, done.stdout, headers={"Content-Type": "audio/mpeg", "song-id": self.new_id()})
 
     @route("GET", r"/v1/voices")
     def voices(self, req: Request) -> Reply:
