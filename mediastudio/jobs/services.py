@@ -72,6 +72,11 @@ def job_serialize(job: Job) -> dict[str, Any]:
     }
 
 
+async def _send_to_groups(layer: Any, groups: tuple[str, ...], event: dict[str, Any]) -> None:
+    for group in groups:
+        await layer.group_send(group, event)
+
+
 def job_broadcast(job: Job) -> None:
     """Send the job's current state to its group and its workspace's group. No-op without a layer."""
     layer = get_channel_layer()
@@ -79,8 +84,8 @@ def job_broadcast(job: Job) -> None:
         return
     event = {"type": "job.update", "job": job_serialize(job)}
     try:
-        async_to_sync(layer.group_send)(job.group_name, event)
-        async_to_sync(layer.group_send)(f"workspace-{job.workspace_id}", event)
+        # One event loop for both sends: from sync code each async_to_sync call costs a loop and a connection.
+        async_to_sync(_send_to_groups)(layer, (job.group_name, f"workspace-{job.workspace_id}"), event)
     except Exception:  # the database holds the truth; a lost nudge is repaired by the next snapshot
         logger.exception("Could not broadcast job %s", job.pk)
 
