@@ -457,7 +457,8 @@ def _lock_attempt(attempt_id: Any, *, skip_locked: bool = False) -> VideoAttempt
     qs = VideoAttempt.objects.select_for_update(skip_locked=skip_locked, of=("self",)).select_related(
         "generation", "generation__job"
     )
-    return qs.filter(pk=attempt_id).first()
+    # A slice, not .first(): the pk is unique, and ordering costs a compile step on every poll.
+    return next(iter(qs.filter(pk=attempt_id)[:1]), None)
 
 
 def _backoff(retry: int, retry_after: float | None = None) -> float:
