@@ -156,6 +156,25 @@
   }
   function stopPolling() { clearInterval(pollTimer); pollTimer = null; }
 
+  // The new job joins "Recent videos" at once; jobs.js keeps its status and progress live.
+  function addRecent(body) {
+    const tbody = document.querySelector("[data-recent-videos] tbody");
+    if (!tbody || tbody.querySelector(`[data-job-id="${body.id}"]`)) return;
+    const empty = tbody.querySelector("tr.empty");
+    if (empty) empty.remove();
+    const tr = document.createElement("tr");
+    tr.className = `job status-${body.status}`;
+    tr.dataset.jobId = body.id;
+    tr.innerHTML = `<td><a></a></td><td><span class="badge" data-field="status"></span> <span class="small muted"><span data-field="progress">0</span>%</span></td><td></td><td class="small"></td>`;
+    const link = tr.querySelector("a");
+    link.href = `/generate/jobs/${body.id}/`;
+    link.textContent = form.elements.prompt.value.slice(0, 70);
+    tr.querySelector('[data-field="status"]').textContent = body.status;
+    tr.children[2].textContent = form.elements.tier.value;
+    tr.children[3].textContent = money(body.estimated_cost);
+    tbody.prepend(tr);
+  }
+
   (window.MediaStudioJobHooks = window.MediaStudioJobHooks || []).push((job) => {
     if (job.id === current) show(job);
   });
@@ -177,6 +196,7 @@
         throw new Error((body.error ? body.error.message : r.statusText) + (fields ? ` ${fields}` : ""));
       }
       current = body.id;
+      addRecent(body);
       const notes = panel.querySelector("[data-result-warnings]");
       notes.hidden = !(body.warnings && body.warnings.length);
       notes.textContent = notes.hidden ? "" : body.warnings.join(" ");
