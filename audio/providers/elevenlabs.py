@@ -46,6 +46,20 @@ MODEL_CHAR_LIMITS = {"eleven_flash_v2_5": 40_000, "eleven_turbo_v2_5": 40_000, "
                      "eleven_turbo_v2": 30_000, "eleven_multilingual_v2": 10_000, "eleven_v3": 5_000}
 
 
+def elevenlabs_client(provider: Any, *, sleep: Callable[[float], None] | None, timeout: float, vendor: str) -> HttpClient:
+    """The client every ElevenLabs adapter (speech, music) uses: one host, one key header."""
+    key = provider.setting("ELEVENLABS_API_KEY", "")
+    extra: dict[str, Any] = {"sleep": sleep} if sleep else {}
+    return HttpClient(
+        base_url=provider.setting("ELEVENLABS_BASE_URL", "") or "https://api.elevenlabs.io",
+        headers={"xi-api-key": key},
+        timeout=httpx.Timeout(timeout, connect=10.0),
+        secrets=[key],
+        vendor=vendor,
+        **extra,
+    )
+
+
 class ElevenLabsProvider(TTSProvider):
     identifier = "elevenlabs"
     verbose_name = "ElevenLabs"
@@ -58,16 +72,7 @@ class ElevenLabsProvider(TTSProvider):
         self._sleep = sleep
 
     def _client(self) -> HttpClient:
-        key = self.setting("ELEVENLABS_API_KEY", "")
-        extra: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
-        return HttpClient(
-            base_url=self.setting("ELEVENLABS_BASE_URL", "") or "https://api.elevenlabs.io",
-            headers={"xi-api-key": key},
-            timeout=httpx.Timeout(120.0, connect=10.0),
-            secrets=[key],
-            vendor="ElevenLabs",
-            **extra,
-        )
+        return elevenlabs_client(self, sleep=self._sleep, timeout=120.0, vendor="ElevenLabs")
 
     def list_voices(self) -> list[Voice]:
         with self._client() as client:

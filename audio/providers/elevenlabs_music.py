@@ -14,12 +14,12 @@ ELEVENLABS_MUSIC_FORMAT (mp3_44100_128). Price: unconfirmed (a 2026 note quotes 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
-import httpx
 import numpy as np
 
 from audio.providers.base import OUTPUT_SAMPLE_RATE, MusicProvider, MusicResult, decode_audio, encode_audio, peak_normalise
+from audio.providers.elevenlabs import elevenlabs_client
 from audio.providers.procedural_music import style_for_mood
 from mediastudio.lib.http import HttpClient
 from mediastudio.lib.providers import ProviderError
@@ -50,13 +50,7 @@ class ElevenLabsMusicProvider(MusicProvider):
         self._sleep = sleep
 
     def _client(self) -> HttpClient:
-        key = self.setting("ELEVENLABS_API_KEY", "")
-        extra: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
-        return HttpClient(
-            base_url=self.setting("ELEVENLABS_BASE_URL", "") or "https://api.elevenlabs.io",
-            headers={"xi-api-key": key}, timeout=httpx.Timeout(300.0, connect=10.0), secrets=[key],
-            vendor="ElevenLabs Music", **extra,
-        )
+        return elevenlabs_client(self, sleep=self._sleep, timeout=300.0, vendor="ElevenLabs Music")
 
     def generate(self, *, mood: int, duration: float, out_path: str | Path, seed: int,
                  tempo: float | None = None, key: str | None = None) -> MusicResult:
