@@ -71,7 +71,7 @@ def loudness(path: Path) -> tuple[float, float]:
 @pytest.fixture(scope="session")
 def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     if shutil.which("ffmpeg") is None:
-        pytest.skip("ffmpeg is not installed")
+        pytest.fail("ffmpeg is required: run `make test`, which installs it")
     d = tmp_path_factory.mktemp("editor-media")
     m = {name: d / name for name in (
         "bars.mp4", "testsrc.mp4", "red.mp4", "blue.mp4", "grey.mp4", "marker.mp4", "photo.png",

@@ -15,10 +15,14 @@ import pytest
 
 from tests.media_assets import hostile
 
-requires_ffmpeg = pytest.mark.skipif(
-    shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None,
-    reason="ffmpeg/ffprobe are required to make and check real media",
-)
+@pytest.fixture(scope="session")
+def _ffmpeg_installed() -> None:
+    # `make test` installs ffmpeg; a missing one must fail the run, not skip the media tests.
+    if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
+        pytest.fail("ffmpeg/ffprobe are required to make and check real media: run `make test`, which installs them")
+
+
+requires_ffmpeg = pytest.mark.usefixtures("_ffmpeg_installed")
 
 
 @pytest.fixture(scope="session")
