@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from campaigns import selectors
+from campaigns import selectors, services
 from campaigns.forms import CampaignForm, ElementForm, UniverseForm
 from campaigns.models import Campaign, Element, Universe
 from mediastudio.jobs.selectors import job_list
@@ -40,13 +39,13 @@ def workspace_switch(request):
     return redirect(request.POST.get("next") or "dashboard")
 
 
-def _save_form(request, form, *, success_message: str):
-    """Form validation, then the model's full_clean through the form; errors stay on the page."""
-    if form.is_valid():
-        obj = form.save()
-        messages.success(request, success_message)
-        return obj
-    return None
+def _save_form(request, form, save, *, success_message: str):
+    """Validate the form (model rules included), then write through the service; errors stay on the page."""
+    if not form.is_valid():
+        return None
+    obj = save(**form.cleaned_data)
+    messages.success(request, success_message)
+    return obj
 
 
 # ---------------------------------------------------------------------------- universes
@@ -74,7 +73,9 @@ def universe_edit(request, pk=None):
         workspace = instance.workspace
     form = UniverseForm(request.POST or None, instance=instance, workspace=workspace)
     if request.method == "POST":
-        obj = _save_form(request, form, success_message="Universe saved.")
+        save = (lambda **data: services.universe_update(universe=instance, **data)) if instance else (
+            lambda **data: services.universe_create(workspace=workspace, **data))
+        obj = _save_form(request, form, save, success_message="Universe saved.")
         if obj:
             return redirect("campaigns:universe-detail", pk=obj.pk)
     return render(request, "campaigns/form.html", {"form": form, "title": "Edit universe" if instance else "New universe", "cancel_url": "campaigns:universe-list"}, status=400 if form.errors else 200)
@@ -101,7 +102,9 @@ def element_edit(request, universe_pk=None, pk=None):
         universe = instance.universe
     form = ElementForm(request.POST or None, instance=instance, universe=universe)
     if request.method == "POST":
-        obj = _save_form(request, form, success_message="Element saved.")
+        save = (lambda **data: services.element_update(element=instance, **data)) if instance else (
+            lambda **data: services.element_create(universe=universe, **data))
+        obj = _save_form(request, form, save, success_message="Element saved.")
         if obj:
             return redirect("campaigns:element-detail", pk=obj.pk)
     return render(request, "campaigns/form.html", {"form": form, "title": f"Element of {universe.name}", "cancel_url": "campaigns:universe-list"}, status=400 if form.errors else 200)
@@ -133,7 +136,9 @@ def campaign_edit(request, pk=None):
         workspace = instance.workspace
     form = CampaignForm(request.POST or None, instance=instance, workspace=workspace)
     if request.method == "POST":
-        obj = _save_form(request, form, success_message="Campaign saved.")
+        save = (lambda **data: services.campaign_update(campaign=instance, **data)) if instance else (
+            lambda **data: services.campaign_create(workspace=workspace, **data))
+        obj = _save_form(request, form, save, success_message="Campaign saved.")
         if obj:
             return redirect("campaigns:campaign-detail", pk=obj.pk)
     return render(request, "campaigns/form.html", {"form": form, "title": "Edit campaign" if instance else "New campaign", "cancel_url": "campaigns:campaign-list"}, status=400 if form.errors else 200)
@@ -141,6 +146,3 @@ def campaign_edit(request, pk=None):
 
 def permission_denied(request, exception=None):
     return render(request, "403.html", status=403)
-
-
-__all__ = ["PermissionDenied"]
