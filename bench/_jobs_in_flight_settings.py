@@ -14,6 +14,8 @@ from typing import ClassVar
 
 from mediastudio.settings import *  # noqa: F403
 
+DEBUG = False  # as in production: no query log kept per connection, no debug cursor wrappers
+
 VIDEO_EXTRA_PROVIDERS = {"benchfake": "bench._jobs_in_flight_settings.SlowFakeProvider"}
 VIDEO_TIER_CHAINS = {"standard": ["benchfake"]}
 VIDEO_RESULT_PREVIEWS = os.environ.get("BENCH_PREVIEWS", "0") == "1"

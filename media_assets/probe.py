@@ -219,10 +219,15 @@ def ffprobe_json(path: str | os.PathLike[str], *, timeout: float = 20) -> dict[s
         data = json.loads(proc.stdout or b"{}")
     except json.JSONDecodeError as exc:
         raise ProbeError("unreadable", "ffprobe returned invalid output.") from exc
+    check_probe_json(data)
+    return data
+
+
+def check_probe_json(data: dict[str, Any]) -> None:
+    """Refuse a probe whose container is not on the allow-list (ffprobe's or the inspector's)."""
     fmt = (data.get("format") or {}).get("format_name", "")
     if fmt not in ALLOWED_FORMAT_NAMES:
         raise ProbeError("unknown_format", f"Container format {fmt or 'unknown'!r} is not accepted.")
-    return data
 
 
 def parse_probe(data: dict[str, Any]) -> ProbeResult:

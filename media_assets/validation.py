@@ -22,13 +22,12 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from media_assets.inspector import inspect_media
 from media_assets.probe import (
     FFMPEG,
     ProbeError,
     ProbeResult,
-    decode_check,
     ffmpeg_input_args,
-    probe_media,
     read_head,
     run_tool,
     sniff_container,
@@ -141,7 +140,10 @@ def _validate_av(
     src: Path, *, size: int, limits: MediaLimits, declared_name: str, loudness: bool
 ) -> ValidatedMedia:
     try:
-        info = probe_media(src, timeout=limits.probe_timeout)
+        # One request to the inspector process: the probe, and a decode of the first second and
+        # of the tail (which catches files cut short after a front moov).
+        info, decode_error = inspect_media(src, timeout=limits.probe_timeout + limits.decode_timeout,
+                                           max_size=(limits.max_width, limits.max_height))
     except ProbeError as exc:
         raise MediaRejected(exc.reason_code, exc.message) from exc
     if info.duration is None:
@@ -164,13 +166,8 @@ def _validate_av(
             raise MediaRejected(
                 "fps_too_high", f"The video runs at {info.fps:g} fps; the limit is {limits.max_fps:g} fps."
             )
-    try:
-        # The head, and the tail for longer files: the tail catches files cut short after a front
-        # moov (faststart). One ffmpeg process decodes both windows.
-        tail = info.duration - 1.0 if info.duration > 2.0 else None
-        decode_check(src, seconds=1.0, timeout=limits.decode_timeout, also_from=tail)
-    except ProbeError as exc:
-        raise MediaRejected(exc.reason_code, exc.message) from exc
+    if decode_error:
+        raise MediaRejected("corrupt", f"The media stream could not be decoded (corrupt or truncated): {decode_error}")
     mime, ext = _av_mime(info)
     lufs = measure_loudness(src, timeout=limits.decode_timeout) if (loudness and info.has_audio) else None
     width, height = info.display_size
