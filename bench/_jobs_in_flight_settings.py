@@ -8,7 +8,6 @@ advises polling every BENCH_POLL_INTERVAL seconds.
 from __future__ import annotations
 
 import os
-import threading
 from decimal import Decimal
 from typing import ClassVar
 
@@ -23,8 +22,6 @@ BENCH_FAKE_URL = os.environ.get("BENCH_FAKE_URL", "")
 BENCH_POLL_INTERVAL = float(os.environ.get("BENCH_POLL_INTERVAL", "5"))
 SAFE_FETCH_ALLOW_LOOPBACK = True  # the fake vendor serves its results from 127.0.0.1
 
-
-_local = threading.local()
 
 
 def _provider_classes():
@@ -53,18 +50,18 @@ def _provider_classes():
                               poll_interval=float(self.setting("BENCH_POLL_INTERVAL", 5)))]
 
         def _client(self) -> HttpClient:
-            # One client per thread, kept: building an httpx client loads the CA store (~20 ms of CPU).
-            client = getattr(_local, "client", None)
-            if client is None:
-                client = _local.client = HttpClient(base_url=str(self.setting("BENCH_FAKE_URL")), headers={}, vendor="benchfake")
-            return client
+            # A client per call, as the real adapters build theirs (the connection underneath is kept).
+            return HttpClient(base_url=str(self.setting("BENCH_FAKE_URL")), headers={"Authorization": "Bearer bench"},
+                              vendor="benchfake")
 
         def submit(self, request: VideoRequest) -> SubmitResult:
-            data = self._client().post("/jobs", json={"prompt": request.prompt, "duration": request.duration}).json()
+            with self._client() as client:
+                data = client.post("/jobs", json={"prompt": request.prompt, "duration": request.duration}).json()
             return SubmitResult(external_id=data["id"], poll_after=float(self.setting("BENCH_POLL_INTERVAL", 5)))
 
         def poll(self, external_id: str) -> PollResult:
-            data = self._client().get(f"/jobs/{external_id}").json()
+            with self._client() as client:
+                data = client.get(f"/jobs/{external_id}").json()
             if data["state"] == "succeeded":
                 return PollResult(state=SUCCEEDED, percent=100, result_urls=[data["url"]])
             return PollResult(state=RUNNING, percent=int(data["percent"]))

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from generation.models import EngineLease
-from generation.services import engine
+from generation.services import engine, polling
 from generation.services.batches import video_batch_run as _batch_run
 from mediastudio.jobs.models import Job
 
@@ -70,7 +70,7 @@ def video_poll_kick() -> None:
 
 def video_poll_watchdog() -> str:
     """Every minute (django-q schedule): restart the loop when attempts are in flight and none runs."""
-    if engine.attempts_in_flight() and not poller_running():
+    if polling.attempts_in_flight() and not poller_running():
         video_poll_kick()
         return "kicked"
     return "ok"
@@ -88,15 +88,18 @@ def video_poll_loop(token: str | None = None) -> str:
         while time.monotonic() < deadline:
             if not _lease_take(token, tick * 5 + 30):
                 return "lease lost"
-            stepped += engine.attempts_poll_due()
-            wait = engine.next_due_in()
+            stepped += polling.attempts_poll_due(wait=False)
+            wait = polling.next_due_in()
+            if wait is None and polling.steps_in_hand():
+                wait = tick  # nothing due, but fetches and submissions this loop handed out still run
             if wait is None:
                 _lease_free(token)
-                if engine.attempts_in_flight():  # one was submitted while we were deciding to stop
+                if polling.attempts_in_flight():  # one was submitted while we were deciding to stop
                     video_poll_kick()
                 return f"idle after {stepped} steps"
             time.sleep(min(max(wait, 0.05), tick))
     finally:
+        polling.steps_drain()  # what this loop handed its step threads finishes before another loop starts
         _lease_free(token)
     # Hand over to a fresh task so that one task never outlives the cluster timeout.
     video_poll_kick()

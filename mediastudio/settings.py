@@ -129,7 +129,9 @@ Q_CLUSTER = {
     "max_attempts": 1,  # retries are the job table's business (attempts, reaper), not the broker's
     "ack_failures": True,
     "catch_up": False,
-    "save_limit": 500,
+    # Successful task records are not kept (-1): the Job table holds every job's outcome, and with
+    # a positive limit django-q loads and locks every kept record after each task. Failures are kept.
+    "save_limit": env_int("Q_SAVE_LIMIT", -1, minimum=-1),
     "poll": 0.2,
     "redis": REDIS_URL,
     "ALT_CLUSTERS": {"gpu": {"workers": 1, "timeout": Q_TIMEOUT}},

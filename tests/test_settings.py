@@ -66,6 +66,8 @@ def test_the_compose_file_describes_the_production_topology():
     assert {"web", "worker", "gpu-worker", "postgres", "redis", "minio"} <= set(services)
     assert services["gpu-worker"]["profiles"] == ["gpu"]
     assert services["gpu-worker"]["environment"]["Q_CLUSTER_NAME"] == "gpu"
+    # The GPU worker's own variables must not drop the shared ones (a YAML merge is shallow).
+    assert services["gpu-worker"]["environment"]["DATABASE_URL"] == services["web"]["environment"]["DATABASE_URL"]
     assert "qcluster" in services["worker"]["command"]
 
 

@@ -29,9 +29,6 @@ from generation.services.chain import (
 from generation.services.engine import (
     attempt_apply_result,
     attempt_step,
-    attempts_in_flight,
-    attempts_poll_due,
-    next_due_in,
     video_estimate,
     video_generation_cancel,
     video_generation_create,
@@ -41,6 +38,7 @@ from generation.services.engine import (
     video_request_build,
     video_webhook_receive,
 )
+from generation.services.polling import attempts_in_flight, attempts_poll_due, next_due_in
 from generation.services.waiting import video_generation_step, video_generation_wait
 
 __all__ = [

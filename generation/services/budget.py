@@ -10,7 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 
 from campaigns.models import Campaign
 from mediastudio.lib.exceptions import ApplicationError
@@ -55,10 +56,13 @@ def budget_reserve(*, campaign: Campaign | Any, amount: Decimal) -> Campaign:
 
 
 def budget_settle(*, campaign_id: Any, reserved: Decimal, actual: Decimal) -> None:
-    """Give back a reservation and book what was really spent (either may be zero)."""
+    """Give back a reservation and book what was really spent (either may be zero).
+
+    One UPDATE: its row lock lasts until the caller commits, and every finishing job of a campaign
+    waits for it, so no read comes first. The reservation never drops below zero, whatever happened
+    before."""
     if campaign_id is None or (reserved <= ZERO and actual <= ZERO):
         return
-    with transaction.atomic():
-        locked = Campaign.objects.select_for_update().get(pk=campaign_id)
-        release = min(reserved, locked.reserved)  # never below zero, whatever happened before
-        Campaign.objects.filter(pk=locked.pk).update(reserved=F("reserved") - release, spent=F("spent") + max(actual, ZERO))
+    Campaign.objects.filter(pk=campaign_id).update(
+        reserved=Greatest(F("reserved") - Value(reserved), Value(ZERO)), spent=F("spent") + Value(max(actual, ZERO))
+    )

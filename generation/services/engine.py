@@ -5,7 +5,7 @@ Life of a generation:
    (locked row) and creates the Job; a worker runs `video_generation_run` once.
 2. That task creates the first attempt and submits it; the provider answers with an id at once
    and the task returns WAITING: the job stays running with no worker holding it.
-3. `attempts_poll_due` (the poll loop) and `video_webhook_receive` advance attempts. Every state
+3. `attempts_poll_due` (the poll loop, services/polling.py) and `video_webhook_receive` advance attempts. Every state
    change of an attempt happens under its row lock after a state check, so a poll and a webhook
    racing for one result apply it once.
 4. A finished render is downloaded, validated and stored as a MediaAsset; the job succeeds and its
@@ -22,16 +22,13 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from generation import strategy as strategy_mod
@@ -587,25 +584,31 @@ def _poll(attempt: VideoAttempt) -> None:
     try:
         result = provider_get(attempt.provider).poll(attempt.external_id)
     except (ProviderError, ApplicationError) as exc:
-        error = exc if isinstance(exc, ProviderError) else ProviderError(exc.message, permanent=True, code=exc.code)
-        if error.permanent:
-            _fail(attempt, error)
-            return
-        with transaction.atomic():
-            locked = _lock_attempt(attempt.pk)
-            if locked is None or locked.status != A.RUNNING:
-                return
-            locked.poll_errors += 1
-            if locked.poll_errors > int(_setting("VIDEO_MAX_POLL_ERRORS", 5)):
-                give_up = True
-            else:
-                give_up = False
-                locked.poll_due_at = timezone.now() + dt.timedelta(seconds=_backoff(locked.poll_errors - 1, error.retry_after))
-                locked.save(update_fields=["poll_errors", "poll_due_at"])
-        if give_up:
-            _fail(attempt, error)
+        attempt_poll_failed(attempt, exc)
         return
     attempt_apply_result(attempt.pk, result, source="poll", attempt=attempt)
+
+
+def attempt_poll_failed(attempt: VideoAttempt, exc: ProviderError | ApplicationError) -> None:
+    """A poll raised: a permanent error fails the attempt; a passing one backs off, up to
+    VIDEO_MAX_POLL_ERRORS in a row."""
+    error = exc if isinstance(exc, ProviderError) else ProviderError(exc.message, permanent=True, code=exc.code)
+    if error.permanent:
+        _fail(attempt, error)
+        return
+    with transaction.atomic():
+        locked = _lock_attempt(attempt.pk)
+        if locked is None or locked.status != A.RUNNING:
+            return
+        locked.poll_errors += 1
+        if locked.poll_errors > int(_setting("VIDEO_MAX_POLL_ERRORS", 5)):
+            give_up = True
+        else:
+            give_up = False
+            locked.poll_due_at = timezone.now() + dt.timedelta(seconds=_backoff(locked.poll_errors - 1, error.retry_after))
+            locked.save(update_fields=["poll_errors", "poll_due_at"])
+    if give_up:
+        _fail(attempt, error)
 
 
 def attempt_apply_result(
@@ -656,8 +659,7 @@ def attempt_apply_result(
             _attempt_close(attempt, A.FAILED, now=now, error=str(error), code=error.code or result.state)
             action = "failed"
     if action == "progress":
-        pct = attempt.percent
-        _progress(attempt.generation, 5 + int(pct * 0.85), f"Rendering on {attempt.provider}: {pct}%")
+        _progress(attempt.generation, *rendering_progress(attempt.provider, attempt.percent))
     elif action == "fetch":
         _fetch_result(attempt, result)
     else:
@@ -671,18 +673,26 @@ def _apply_progress(attempt_id: Any, result: PollResult, *, source: str, now: dt
     if attempt is None:
         return False
     percent = max(0, min(99, int(result.percent if result.percent is not None else attempt.percent)))
-    # Each published step is a row write and two channel-layer sends: steps under
-    # VIDEO_PROGRESS_MIN_STEP points wait (thousands of jobs in flight poll every few seconds).
-    step = int(_setting("VIDEO_PROGRESS_MIN_STEP", 5))
-    publish = percent - attempt.percent >= step or (percent != attempt.percent and percent >= 95)
+    publish = progress_publishes(attempt.percent, percent)
     fields: dict[str, Any] = {"percent": percent} if publish else {}
     if source == "poll" and result.poll_after:
         fields["poll_due_at"] = now + dt.timedelta(seconds=max(result.poll_after, attempt.poll_interval))
     if fields and not VideoAttempt.objects.filter(pk=attempt_id, status=A.RUNNING).update(**fields):
         return False
     if publish:
-        _progress(attempt.generation, 5 + int(percent * 0.85), f"Rendering on {attempt.provider}: {percent}%")
+        _progress(attempt.generation, *rendering_progress(attempt.provider, percent))
     return True
+
+
+def rendering_progress(provider: str, percent: int) -> tuple[int, str]:
+    """The job's bar and message for a render at ``percent`` (5-90: submitting before, fetching after)."""
+    return 5 + int(percent * 0.85), f"Rendering on {provider}: {percent}%"
+
+
+def progress_publishes(old: int, new: int) -> bool:
+    """Each published step is a row write and two channel-layer sends: steps under
+    VIDEO_PROGRESS_MIN_STEP points wait (thousands of jobs in flight poll every few seconds)."""
+    return new - old >= int(_setting("VIDEO_PROGRESS_MIN_STEP", 5)) or (new != old and new >= 95)
 
 
 def _fetch_result(attempt: VideoAttempt, result: PollResult) -> None:
@@ -817,94 +827,6 @@ def _progress(generation: VideoGeneration, percent: int, message: str) -> None:
         batch_refresh(batch_id=generation.batch_id)
 
 
-# ---------------------------------------------------------------------------- the poll loop's sweep
-
-
-def attempts_due(*, now: dt.datetime | None = None, limit: int = 500) -> list[VideoAttempt]:
-    now = now or timezone.now()
-    return list(
-        VideoAttempt.objects.filter(status__in=VideoAttempt.ACTIVE, poll_due_at__lte=now)
-        .select_related("generation")
-        .order_by("poll_due_at")[:limit]
-    )
-
-
-def _poll_running(attempt: VideoAttempt, now: dt.datetime | None) -> str:
-    """The common case, kept to two conditional UPDATEs and one vendor call: claim by moving the
-    due time (a poll elsewhere or a cancel makes the claim miss), poll, record progress."""
-    now = now or timezone.now()
-    timeout = float(_setting("VIDEO_ATTEMPT_TIMEOUT_SECONDS", 3600))
-    if attempt.started_at and (now - attempt.started_at).total_seconds() > timeout:
-        return attempt_step(attempt.pk, now=now)
-    claimed = VideoAttempt.objects.filter(pk=attempt.pk, status=A.RUNNING, poll_due_at__lte=now).update(
-        poll_due_at=now + dt.timedelta(seconds=attempt.poll_interval), polls=F("polls") + 1
-    )
-    if not claimed:
-        return "busy"
-    _poll(attempt)
-    return "poll"
-
-
-def _step_any(attempt: VideoAttempt, now: dt.datetime | None) -> str:
-    if attempt.status == A.RUNNING:
-        return _poll_running(attempt, now)
-    return attempt_step(attempt.pk, now=now)
-
-
-_POOL: tuple[int, int, ThreadPoolExecutor] | None = None
-
-
-def _pool(workers: int) -> ThreadPoolExecutor:
-    # One pool per process (worker processes fork): its threads keep their database connections
-    # between sweeps instead of reconnecting for every poll.
-    global _POOL
-    if _POOL is None or _POOL[0] != os.getpid() or _POOL[1] != workers:
-        _POOL = (os.getpid(), workers, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="videopoll"))
-    return _POOL[2]
-
-
-def _step_in_thread(attempt: VideoAttempt, now: dt.datetime | None) -> str:
-    try:
-        return _step_any(attempt, now)
-    except Exception:
-        logger.exception("Attempt %s step crashed", attempt.pk)
-        connection.close()  # a broken connection must not poison this thread's next steps
-        return "error"
-
-
-def attempts_poll_due(*, now: dt.datetime | None = None, limit: int | None = None, concurrency: int | None = None) -> int:
-    """Submit or poll every attempt that is due. Returns how many were stepped.
-
-    Polls are I/O bound, so they run on a few threads (VIDEO_POLL_CONCURRENCY); inside an outer
-    transaction (unit tests) they run in this thread, which alone sees its uncommitted rows."""
-    limit = limit or int(_setting("VIDEO_POLL_BATCH", 500))
-    due = attempts_due(now=now, limit=limit)
-    if not due:
-        return 0
-    workers = concurrency or int(_setting("VIDEO_POLL_CONCURRENCY", 8))
-    if workers <= 1 or connection.in_atomic_block or len(due) == 1:
-        for attempt in due:
-            try:
-                _step_any(attempt, now)
-            except Exception:
-                logger.exception("Attempt %s step crashed", attempt.pk)
-        return len(due)
-    list(_pool(workers).map(lambda a: _step_in_thread(a, now), due))
-    return len(due)
-
-
-def attempts_in_flight() -> int:
-    return VideoAttempt.objects.filter(status__in=VideoAttempt.ACTIVE).count()
-
-
-def next_due_in(*, now: dt.datetime | None = None) -> float | None:
-    now = now or timezone.now()
-    first = VideoAttempt.objects.filter(status__in=VideoAttempt.ACTIVE).order_by("poll_due_at").values_list("poll_due_at", flat=True).first()
-    if first is None:
-        return None
-    return max(0.0, (first - now).total_seconds())
-
-
 def _kick() -> None:
     from generation.tasks import video_poll_kick
 
@@ -965,8 +887,9 @@ def video_generation_finalize(job: Job) -> None:
     total = sum((a.actual_cost or ZERO for a in generation.attempts.all()), ZERO)
     booked = generation.actual_cost or ZERO
     reserved = generation.reserved_amount
-    budget_settle(campaign_id=generation.campaign_id, reserved=reserved, actual=max(total - booked, ZERO))
     VideoGeneration.objects.filter(pk=generation.pk).update(reserved_amount=ZERO, actual_cost=total, updated_at=now)
+    # Last: the campaign's row stays locked until this transaction commits.
+    budget_settle(campaign_id=generation.campaign_id, reserved=reserved, actual=max(total - booked, ZERO))
     if generation.batch_id:
         from generation.services.batches import batch_refresh
 

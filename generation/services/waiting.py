@@ -35,7 +35,7 @@ def _due_in(generation: VideoGeneration) -> float | None:
 def video_generation_step(*, generation: VideoGeneration) -> int:
     """Do what is due for this one generation now: run its fresh job, submit or poll its due
     attempts. Returns how many steps it took."""
-    from generation.services.engine import _step_any
+    from generation.services.polling import attempt_step_any
     from mediastudio.jobs.tasks import job_execute
 
     steps = 0
@@ -47,7 +47,7 @@ def video_generation_step(*, generation: VideoGeneration) -> int:
     now = timezone.now()
     due = VideoAttempt.objects.filter(generation=generation, status__in=VideoAttempt.ACTIVE, poll_due_at__lte=now)
     for attempt in due.select_related("generation").order_by("poll_due_at"):
-        _step_any(attempt, now)
+        attempt_step_any(attempt, now)
         steps += 1
     return steps
 

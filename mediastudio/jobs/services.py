@@ -8,6 +8,7 @@ Pages and the API read the same persisted rows, so a reload never loses progress
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import time
@@ -15,15 +16,16 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import Case, CharField, F, IntegerField, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from mediastudio.jobs.models import Job
+from mediastudio.lib.background_loop import run_in_background_loop
 
 logger = logging.getLogger(__name__)
 S = Job.Status
@@ -72,22 +74,33 @@ def job_serialize(job: Job) -> dict[str, Any]:
     }
 
 
-async def _send_to_groups(layer: Any, groups: tuple[str, ...], event: dict[str, Any]) -> None:
-    for group in groups:
-        await layer.group_send(group, event)
+async def _send_to_groups(layer: Any, sends: list[tuple[str, dict[str, Any]]]) -> None:
+    await asyncio.gather(*(layer.group_send(group, event) for group, event in sends))
 
 
 def job_broadcast(job: Job) -> None:
     """Send the job's current state to its group and its workspace's group. No-op without a layer."""
+    job_broadcast_many([job])
+
+
+def job_broadcast_many(jobs: list[Job]) -> None:
+    """Send each job's state to its own and its workspace's group, all in one batch."""
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not jobs:
         return
-    event = {"type": "job.update", "job": job_serialize(job)}
+    sends = []
+    for job in jobs:
+        event = {"type": "job.update", "job": job_serialize(job)}
+        sends += [(job.group_name, event), (f"workspace-{job.workspace_id}", event)]
     try:
-        # One event loop for both sends: from sync code each async_to_sync call costs a loop and a connection.
-        async_to_sync(_send_to_groups)(layer, (job.group_name, f"workspace-{job.workspace_id}"), event)
+        if isinstance(layer, InMemoryChannelLayer):
+            # Its queues belong to the consumers' loop (tests, single-process development).
+            async_to_sync(_send_to_groups)(layer, sends)
+        else:
+            # The process's long-lived loop: the Redis layer's connections are kept between batches.
+            run_in_background_loop(_send_to_groups(layer, sends))
     except Exception:  # the database holds the truth; a lost nudge is repaired by the next snapshot
-        logger.exception("Could not broadcast job %s", job.pk)
+        logger.exception("Could not broadcast %d job update(s)", len(jobs))
 
 
 def _broadcast_on_commit(job_id: Any) -> None:
@@ -250,7 +263,7 @@ def job_start(*, job_id: Any, lease_seconds: int | None = None) -> Job | None:
         locked.lease_expires_at = now + dt.timedelta(seconds=lease)
         locked.error = ""
         locked.save()
-        _broadcast_on_commit(locked.pk)
+        transaction.on_commit(lambda: job_broadcast(locked))  # the row as committed: no re-read
     return locked
 
 
@@ -289,6 +302,27 @@ def job_progress(*, job: Job, percent: int, message: str = "", heartbeat: bool =
     else:
         job_broadcast(Job.objects.get(pk=job.pk))
     return True
+
+
+def job_progress_many(updates: list[tuple[Any, int, str]]) -> int:
+    """Record (job id, percent, message) for many running jobs in one UPDATE and publish them in
+    one batch; the bar never moves back. For the poll loop, which reports for thousands of jobs
+    that no worker holds (so no heartbeat). Returns how many jobs were still running."""
+    if not updates:
+        return 0
+    ids = [job_id for job_id, _, _ in updates]
+    percent = Case(*(When(pk=job_id, then=Value(max(0, min(100, int(p))))) for job_id, p, _ in updates),
+                   output_field=IntegerField())
+    message = Case(*(When(pk=job_id, then=Value(m[:300])) for job_id, _, m in updates), output_field=CharField())
+    running = Job.objects.filter(pk__in=ids, status=S.RUNNING)
+    if not running.update(progress=Greatest(F("progress"), percent), message=message, updated_at=timezone.now()):
+        return 0
+    fresh = list(Job.objects.filter(pk__in=ids, status=S.RUNNING))
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: job_broadcast_many(fresh))
+    else:
+        job_broadcast_many(fresh)
+    return len(fresh)
 
 
 def job_cancel(*, job: Job) -> Job:

@@ -11,11 +11,13 @@ Tests point providers at local fake servers by configuring their base URL; nothi
 from __future__ import annotations
 
 import functools
+import threading
 import logging
 import random
 import re
 import ssl
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Iterable
@@ -103,6 +105,25 @@ def _error_detail(response: httpx.Response) -> str:
     return str(body)[:300]
 
 
+_pool = threading.local()
+POOLED_CLIENTS_PER_THREAD = 16
+
+
+def _pooled_client(base_url: str, timeout: float | httpx.Timeout) -> httpx.Client:
+    """This thread's kept httpx client for a base URL and timeout (the least recently used is
+    closed beyond POOLED_CLIENTS_PER_THREAD). It holds no headers: each HttpClient sends its own."""
+    clients: OrderedDict[tuple[str, str], httpx.Client] = getattr(_pool, "clients", None) or OrderedDict()
+    _pool.clients = clients
+    key = (base_url, repr(timeout))
+    client = clients.pop(key, None)
+    if client is None:
+        client = httpx.Client(base_url=base_url, timeout=timeout, follow_redirects=False, verify=shared_ssl_context())
+    clients[key] = client
+    while len(clients) > POOLED_CLIENTS_PER_THREAD:
+        clients.popitem(last=False)[1].close()
+    return client
+
+
 class HttpClient:
     """A thin httpx wrapper; `request()` returns a successful response or raises ProviderError.
 
@@ -127,17 +148,19 @@ class HttpClient:
         self.retry = retry
         self.secrets = tuple(s for s in secrets if s)
         self._sleep = sleep
-        self._client = httpx.Client(
-            base_url=base_url,
-            headers=headers or {},
-            timeout=timeout,
-            transport=transport,
-            follow_redirects=False,
-            verify=shared_ssl_context(),
-        )
+        self._headers = dict(headers or {})
+        if transport is None:
+            # Adapters build a client per call; the connection underneath is kept per thread and
+            # vendor, so the poll loop's thousandth poll does not open its thousandth TLS session.
+            self._client, self._owned = _pooled_client(base_url, timeout), False
+        else:
+            self._client, self._owned = httpx.Client(
+                base_url=base_url, timeout=timeout, transport=transport, follow_redirects=False, verify=shared_ssl_context()
+            ), True
 
     def close(self) -> None:
-        self._client.close()
+        if self._owned:
+            self._client.close()
 
     def __enter__(self) -> "HttpClient":
         return self
@@ -157,9 +180,12 @@ class HttpClient:
     ) -> httpx.Response:
         attempts = self.retry.attempts if retry else 1
         last_error: ProviderError | None = None
+        headers = {**self._headers, **(kwargs.pop("headers", None) or {})}
         for attempt in range(1, attempts + 1):
+            if not self._owned:
+                self._client.cookies.clear()  # a kept connection carries no cookies between callers
             try:
-                response = self._client.request(method, url, follow_redirects=follow_redirects, **kwargs)
+                response = self._client.request(method, url, follow_redirects=follow_redirects, headers=headers, **kwargs)
             except httpx.TimeoutException as exc:
                 last_error = ProviderError(
                     f"{self.vendor}: request timed out ({type(exc).__name__})", code="timeout"
