@@ -21,7 +21,7 @@ import threading
 import time
 from typing import Any
 
-from media_assets.probe import FORMAT_WHITELIST, ProbeError, ProbeResult, check_probe_json, parse_probe, sniff_container, read_head
+from media_assets.probe import FORMAT_WHITELIST, ProbeError, ProbeResult, check_probe_json, parse_probe, require_av_container
 
 RECYCLE_AFTER = 500
 
@@ -31,7 +31,7 @@ class _Child:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}  # no secrets
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "media_assets.inspect_child"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=_project_root(),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=_project_root(), bufsize=0,
             close_fds=True,
         )
         self.answered = 0
@@ -39,8 +39,9 @@ class _Child:
 
     def ask(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(json.dumps(request).encode() + b"\n")
-        self.proc.stdin.flush()
+        pending = memoryview(json.dumps(request).encode() + b"\n")
+        while pending:  # an unbuffered pipe may take a long request in parts
+            pending = pending[self.proc.stdin.write(pending) or 0:]
         deadline = time.monotonic() + timeout
         fd = self.proc.stdout.fileno()
         with selectors.DefaultSelector() as sel:
@@ -61,8 +62,11 @@ class _Child:
         self.proc.kill()
         self.proc.wait()
         for stream in (self.proc.stdin, self.proc.stdout):
-            if stream is not None:
-                stream.close()
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:  # the child died with our request unread
+                pass
 
 
 def _project_root() -> str:
@@ -95,16 +99,7 @@ def inspect_media(
     Returns (probe, decode_error): decode_error is None when both windows decoded cleanly, else a
     short reason. A video larger than ``max_size`` is probed, not decoded (the caller refuses it).
     Raises ProbeError when the file is not an allowed, readable container."""
-    head_bytes = read_head(path)
-    if not head_bytes:
-        raise ProbeError("empty", "The file is empty.")
-    family = sniff_container(head_bytes)
-    if family is None or family in ("png", "jpeg", "webp"):
-        raise ProbeError(
-            "unknown_format",
-            "The file is not a supported audio or video container "
-            "(playlists, references and text files are not accepted).",
-        )
+    require_av_container(path)
     request = {"path": os.path.abspath(os.fspath(path)), "formats": FORMAT_WHITELIST, "head": head, "tail": tail,
                "max_size": list(max_size) if max_size else None}
     with _lock:

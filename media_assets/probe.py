@@ -179,12 +179,8 @@ def _rotation(stream: dict[str, Any]) -> int:
     return int(tag) % 360 if tag and str(tag).lstrip("-").isdigit() else 0
 
 
-def ffprobe_json(path: str | os.PathLike[str], *, timeout: float = 20) -> dict[str, Any]:
-    """Return ffprobe's ``-show_format -show_streams`` JSON for an allowed container.
-
-    Raises ProbeError when the first bytes are not a known binary container, when
-    ffprobe fails (corrupt, truncated) or when the demuxer is not allowed.
-    """
+def require_av_container(path: str | os.PathLike[str]) -> None:
+    """Refuse, before any decoder sees it, a file whose first bytes are not a known audio/video container."""
     head = read_head(path)
     if not head:
         raise ProbeError("empty", "The file is empty.")
@@ -195,6 +191,15 @@ def ffprobe_json(path: str | os.PathLike[str], *, timeout: float = 20) -> dict[s
             "The file is not a supported audio or video container "
             "(playlists, references and text files are not accepted).",
         )
+
+
+def ffprobe_json(path: str | os.PathLike[str], *, timeout: float = 20) -> dict[str, Any]:
+    """Return ffprobe's ``-show_format -show_streams`` JSON for an allowed container.
+
+    Raises ProbeError when the first bytes are not a known binary container, when
+    ffprobe fails (corrupt, truncated) or when the demuxer is not allowed.
+    """
+    require_av_container(path)
     proc = run_tool(
         [
             FFPROBE,
