@@ -96,6 +96,7 @@
             body.assets.forEach((a) => {
               const old = grid.querySelector(`.asset-card[data-asset-id="${a.id}"]`);
               if (old) old.remove();  // the same bytes were already here: one card
+              else countAdded(1);
               grid.insertAdjacentHTML("afterbegin", a.card_html);
             });
           } else {
@@ -108,6 +109,14 @@
         xhr.addEventListener("error", () => { refuse(item.row, "The connection was lost during the upload."); resolve(); });
         xhr.send(data);
       });
+    }
+
+    function countAdded(n) {
+      const count = document.getElementById("asset-count");
+      if (!count) return;
+      const total = Number(count.dataset.count || 0) + n;
+      count.dataset.count = String(total);
+      count.textContent = `${total} file${total === 1 ? "" : "s"}`;
     }
 
     function refuse(row, reason) {
