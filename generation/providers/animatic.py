@@ -13,9 +13,7 @@ cross-fades them halfway.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import shutil
 import subprocess
 import time
@@ -26,27 +24,19 @@ from typing import Any, ClassVar
 
 from generation.providers.base import (
     CANCEL,
-    CANCELED,
-    FAILED,
     FIRST_LAST_FRAME,
     IMAGE_TO_VIDEO,
-    QUEUED,
-    RUNNING,
-    SUCCEEDED,
     TEXT_TO_VIDEO,
     Lifecycle,
     ModelSpec,
-    PollResult,
     Price,
     SubmitResult,
-    VideoProvider,
     VideoRequest,
 )
-from mediastudio.lib.providers import ProviderError
+from generation.providers.local_jobs import JobStatus, LocalJobProvider, read_json, write_json
 
 logger = logging.getLogger(__name__)
 MODEL = "animatic-v1"
-STATE_MAP = {"queued": QUEUED, "running": RUNNING, "succeeded": SUCCEEDED, "failed": FAILED, "canceled": CANCELED}
 
 
 def work_dir() -> Path:
@@ -57,31 +47,17 @@ def work_dir() -> Path:
     return base
 
 
-def _job_dir(external_id: str) -> Path:
-    if not external_id or not all(c.isalnum() or c == "-" for c in external_id):
-        raise ProviderError(f"Not an animatic job id: {external_id!r}.", permanent=True, code="unknown_job")
-    return work_dir() / external_id
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, path)
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-class AnimaticProvider(VideoProvider):
+class AnimaticProvider(LocalJobProvider):
     identifier: ClassVar[str] = "animatic"
     verbose_name: ClassVar[str] = "Animatic (embedded)"
     capabilities: ClassVar[frozenset[str]] = frozenset({TEXT_TO_VIDEO, IMAGE_TO_VIDEO, FIRST_LAST_FRAME, CANCEL})
     settings_keys: ClassVar[tuple[str, ...]] = ()
     embedded: ClassVar[bool] = True
+    job_label: ClassVar[str] = "Animatic"
+
+    @classmethod
+    def work_dir(cls) -> Path:
+        return work_dir()
 
     def models(self) -> list[ModelSpec]:
         return [
@@ -105,7 +81,7 @@ class AnimaticProvider(VideoProvider):
         self.validate(request)
         self._sweep()
         external_id = uuid.uuid4().hex
-        folder = _job_dir(external_id)
+        folder = self.job_dir(external_id)
         folder.mkdir(parents=True)
         images: dict[str, str] = {}
         for key, src in (("image", request.image_path), ("last_frame", request.last_frame_path)):
@@ -127,43 +103,12 @@ class AnimaticProvider(VideoProvider):
             "mood_category": extra.get("mood_category"),
             "images": images,
         }
-        _write_json(folder / "request.json", spec)
-        _write_json(folder / "status.json", {"state": "queued", "percent": 0, "message": "Queued for rendering"})
+        write_json(folder / "request.json", spec)
+        JobStatus(folder).set("queued", message="Queued for rendering")
         from django_q.tasks import async_task
 
         async_task("generation.providers.animatic.animatic_render", external_id, task_name=f"animatic-{external_id}")
         return SubmitResult(external_id=external_id, poll_after=1.0, raw={"folder": str(folder)})
-
-    def poll(self, external_id: str) -> PollResult:
-        folder = _job_dir(external_id)
-        status = _read_json(folder / "status.json")
-        if not status:
-            raise ProviderError(f"Animatic job {external_id} is unknown (its folder is gone).", permanent=True, code="unknown_job")
-        state = STATE_MAP.get(str(status.get("state")), QUEUED)
-        error = None
-        if state == FAILED:
-            error = ProviderError(f"Animatic: {status.get('error') or 'render failed'}", permanent=True, code="render_failed")
-        return PollResult(
-            state=state,
-            percent=int(status.get("percent") or 0),
-            message=str(status.get("message") or ""),
-            result_urls=[],
-            error=error,
-            actual_cost=Decimal("0") if state == SUCCEEDED else None,
-            raw={"external_id": external_id, "output": str(folder / "output.mp4")},
-        )
-
-    def cancel(self, external_id: str) -> None:
-        folder = _job_dir(external_id)
-        if folder.is_dir():
-            (folder / "cancel").touch()
-
-    def download(self, result: PollResult, dest: Path) -> Path:
-        source = Path(str(result.raw.get("output") or ""))
-        if not source.is_file():
-            raise ProviderError("Animatic output is missing.", permanent=True, code="empty_result")
-        shutil.copyfile(source, dest)
-        return dest
 
     def _sweep(self) -> None:
         keep = float(self.setting("ANIMATIC_KEEP_HOURS", 24)) * 3600
@@ -180,24 +125,14 @@ def animatic_render(external_id: str) -> str:
     """Worker task: render one submitted animatic, reporting into its status file."""
     from generation.animatic import AnimaticCancelled, AnimaticError, AnimaticRequest, render_animatic
 
-    folder = _job_dir(external_id)
-    spec = _read_json(folder / "request.json")
-    status_path = folder / "status.json"
+    folder = AnimaticProvider().job_dir(external_id)
+    spec = read_json(folder / "request.json")
     if not spec:
         return "missing"
-    if (folder / "cancel").exists():
-        _write_json(status_path, {"state": "canceled", "percent": 0, "message": "Canceled"})
+    status = JobStatus(folder)
+    if status.cancel_requested():
+        status.set("canceled", message="Canceled")
         return "canceled"
-    last = [0.0]
-
-    def progress(percent: int, message: str) -> None:
-        now = time.monotonic()
-        if now - last[0] >= 0.5 or percent >= 100:
-            last[0] = now
-            _write_json(status_path, {"state": "running", "percent": int(percent), "message": message})
-
-    def should_cancel() -> bool:
-        return (folder / "cancel").exists()
 
     def request_for(image: str | None, duration: float) -> AnimaticRequest:
         return AnimaticRequest(
@@ -207,21 +142,22 @@ def animatic_render(external_id: str) -> str:
             title=spec.get("title"), mood_category=spec.get("mood_category"),
         )
 
-    _write_json(status_path, {"state": "running", "percent": 0, "message": "Rendering"})
+    status.set("running", message="Rendering")
     images = spec.get("images") or {}
     out = folder / "output.mp4"
     try:
         if images.get("image") and images.get("last_frame"):
-            _render_transition(folder, spec, request_for, progress, should_cancel, out)
+            _render_transition(folder, spec, request_for, status.progress, status.cancel_requested, out)
         else:
-            render_animatic(request_for(images.get("image"), spec["duration"]), out, progress=progress, should_cancel=should_cancel)
+            render_animatic(request_for(images.get("image"), spec["duration"]), out, progress=status.progress,
+                            should_cancel=status.cancel_requested)
     except AnimaticCancelled:
-        _write_json(status_path, {"state": "canceled", "percent": 0, "message": "Canceled"})
+        status.set("canceled", message="Canceled")
         return "canceled"
     except (AnimaticError, OSError, subprocess.SubprocessError) as exc:
-        _write_json(status_path, {"state": "failed", "percent": 0, "error": str(exc)[:1000]})
+        status.set("failed", error=str(exc))
         return "failed"
-    _write_json(status_path, {"state": "succeeded", "percent": 100, "message": "Rendered"})
+    status.set("succeeded", 100, "Rendered")
     return "succeeded"
 
 

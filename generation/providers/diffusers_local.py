@@ -22,28 +22,21 @@ import json
 import shutil
 import subprocess
 import threading
-import time
 import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
-from generation.providers.animatic import STATE_MAP, _read_json, _write_json
 from generation.providers.base import (
     CANCEL,
-    FAILED,
     IMAGE_TO_VIDEO,
-    QUEUED,
-    SUCCEEDED,
     TEXT_TO_VIDEO,
     ModelSpec,
-    PollResult,
     Price,
     SubmitResult,
-    VideoProvider,
     VideoRequest,
 )
-from mediastudio.lib.providers import ProviderError
+from generation.providers.local_jobs import JobStatus, LocalJobProvider, read_json, write_json
 
 _PIPELINES: dict[str, Any] = {}
 _PIPELINE_LOCK = threading.Lock()
@@ -79,18 +72,17 @@ def work_dir() -> Path:
     return base
 
 
-def _job_dir(external_id: str) -> Path:
-    if not external_id or not all(c.isalnum() or c == "-" for c in external_id):
-        raise ProviderError(f"Not a local GPU job id: {external_id!r}.", permanent=True, code="unknown_job")
-    return work_dir() / external_id
-
-
-class DiffusersProvider(VideoProvider):
+class DiffusersProvider(LocalJobProvider):
     identifier: ClassVar[str] = "diffusers"
     verbose_name: ClassVar[str] = "Local GPU (diffusers)"
     capabilities: ClassVar[frozenset[str]] = frozenset({TEXT_TO_VIDEO, IMAGE_TO_VIDEO, CANCEL})
     settings_keys: ClassVar[tuple[str, ...]] = ("DIFFUSERS_MODEL_DIR",)
     embedded: ClassVar[bool] = True
+    job_label: ClassVar[str] = "Local GPU"
+
+    @classmethod
+    def work_dir(cls) -> Path:
+        return work_dir()
 
     @classmethod
     def is_enabled(cls) -> bool:
@@ -125,45 +117,22 @@ class DiffusersProvider(VideoProvider):
     def submit(self, request: VideoRequest) -> SubmitResult:
         self.validate(request)
         external_id = uuid.uuid4().hex
-        folder = _job_dir(external_id)
+        folder = self.job_dir(external_id)
         folder.mkdir(parents=True)
         image = None
         if request.image_path:
             image = f"image{Path(request.image_path).suffix or '.img'}"
             shutil.copyfile(request.image_path, folder / image)
-        _write_json(folder / "request.json", {
+        write_json(folder / "request.json", {
             "prompt": request.prompt, "negative_prompt": request.negative_prompt, "duration": float(request.duration),
             "aspect_ratio": request.aspect_ratio, "resolution": request.resolution, "seed": int(request.seed or 0), "image": image,
         })
-        _write_json(folder / "status.json", {"state": "queued", "percent": 0, "message": "Waiting for the GPU worker"})
+        JobStatus(folder).set("queued", message="Waiting for the GPU worker")
         from django_q.tasks import async_task
 
         async_task("generation.providers.diffusers_local.diffusers_render", external_id,
                    q_options={"cluster": "gpu", "task_name": f"diffusers-{external_id}"})
         return SubmitResult(external_id=external_id, poll_after=2.0)
-
-    def poll(self, external_id: str) -> PollResult:
-        folder = _job_dir(external_id)
-        status = _read_json(folder / "status.json")
-        if not status:
-            raise ProviderError(f"Local GPU job {external_id} is unknown.", permanent=True, code="unknown_job")
-        state = STATE_MAP.get(str(status.get("state")), QUEUED)
-        error = ProviderError(f"Local GPU: {status.get('error') or 'failed'}", permanent=True, code="render_failed") if state == FAILED else None
-        return PollResult(state=state, percent=int(status.get("percent") or 0), message=str(status.get("message") or ""),
-                          error=error, actual_cost=Decimal("0") if state == SUCCEEDED else None,
-                          raw={"output": str(folder / "output.mp4")})
-
-    def cancel(self, external_id: str) -> None:
-        folder = _job_dir(external_id)
-        if folder.is_dir():
-            (folder / "cancel").touch()
-
-    def download(self, result: PollResult, dest: Path) -> Path:
-        source = Path(str(result.raw.get("output") or ""))
-        if not source.is_file():
-            raise ProviderError("Local GPU output is missing.", permanent=True, code="empty_result")
-        shutil.copyfile(source, dest)
-        return dest
 
 
 # ---------------------------------------------------------------------------- the GPU worker side
@@ -275,27 +244,16 @@ def encode_frames(frames: list[Any], out: Path, *, fps: int, timeout: float = 60
 
 def diffusers_render(external_id: str) -> str:
     """GPU worker task: run the local pipeline for one submitted request."""
-    folder = _job_dir(external_id)
-    spec = _read_json(folder / "request.json")
-    status_path = folder / "status.json"
+    folder = DiffusersProvider().job_dir(external_id)
+    spec = read_json(folder / "request.json")
     if not spec:
         return "missing"
-    last = [0.0]
-
-    def progress(percent: int, message: str) -> None:
-        now = time.monotonic()
-        if now - last[0] >= 0.5:
-            last[0] = now
-            _write_json(status_path, {"state": "running", "percent": percent, "message": message})
-
-    def should_cancel() -> bool:
-        return (folder / "cancel").exists()
-
-    if should_cancel():
-        _write_json(status_path, {"state": "canceled", "percent": 0})
+    status = JobStatus(folder)
+    if status.cancel_requested():
+        status.set("canceled")
         return "canceled"
     source = model_dir()
-    _write_json(status_path, {"state": "running", "percent": 0, "message": "Loading the model"})
+    status.set("running", message="Loading the model")
     try:
         if source is None:
             raise RuntimeError("DIFFUSERS_MODEL_DIR is not set on the GPU worker.")
@@ -306,14 +264,14 @@ def diffusers_render(external_id: str) -> str:
         frames = generate_frames(
             pipe, spec, folder=folder, fps=fps, steps=int(_setting("DIFFUSERS_STEPS", 25)),
             guidance=float(_setting("DIFFUSERS_GUIDANCE", 7.5)), max_frames=int(_setting("DIFFUSERS_MAX_FRAMES", 49)),
-            size=size, progress=progress, should_cancel=should_cancel,  # type: ignore[arg-type]
+            size=size, progress=status.progress, should_cancel=status.cancel_requested,  # type: ignore[arg-type]
         )
         encode_frames(frames, folder / "output.mp4", fps=fps)
     except _Canceled:
-        _write_json(status_path, {"state": "canceled", "percent": 0, "message": "Canceled"})
+        status.set("canceled", message="Canceled")
         return "canceled"
     except Exception as exc:  # model, memory or encoder failures end this request, not the worker
-        _write_json(status_path, {"state": "failed", "percent": 0, "error": f"{type(exc).__name__}: {exc}"[:1000]})
+        status.set("failed", error=f"{type(exc).__name__}: {exc}")
         return "failed"
-    _write_json(status_path, {"state": "succeeded", "percent": 100, "message": "Rendered"})
+    status.set("succeeded", 100, "Rendered")
     return "succeeded"
