@@ -14,8 +14,9 @@ from rest_framework.views import APIView
 from audio import selectors, services
 from audio.models import AudioRequest
 from audio.providers.registry import DEFAULT_MUSIC, DEFAULT_TRANSCRIPTION, DEFAULT_TTS, tts_providers
+from campaigns.apis import workspace_for_create
 from campaigns import selectors as tenancy
-from campaigns.models import Campaign, Workspace
+from campaigns.models import Campaign
 from media_assets.models import MediaAsset
 from mediastudio.lib.api import StudioPagination
 from mediastudio.lib.exceptions import ApplicationError
@@ -28,20 +29,6 @@ class _ScopedField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         return tenancy.scoped(super().get_queryset(), user=self.context["request"].user)
 
-
-def _workspace(request, workspace_id) -> Workspace:
-    """The workspace a job goes into: the given one, else the session's, else the user's only one."""
-    workspace_id = workspace_id or request.session.get("workspace_id")
-    if workspace_id is None:
-        workspaces = list(tenancy.workspace_list(user=request.user)[:2])
-        if len(workspaces) != 1:
-            raise serializers.ValidationError({"workspace": ["Say which workspace (you belong to several)."]})
-        workspace_id = workspaces[0].pk
-    membership = tenancy.membership_get(user=request.user, workspace_id=workspace_id)
-    if membership is None:
-        raise serializers.ValidationError({"workspace": ["No such workspace."]})
-    tenancy.require_write(user=request.user, workspace_id=membership.workspace_id)
-    return membership.workspace
 
 
 class JobStateSerializer(serializers.Serializer):
@@ -129,7 +116,7 @@ class AudioGenerateApi(APIView):
         serializer = self.AudioGenerateInputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        workspace = _workspace(request, data.get("workspace"))
+        workspace = workspace_for_create(request, data.get("workspace"))
         common = {"workspace": workspace, "user": request.user, "campaign": data.get("campaign"),
                   "idempotency_key": data.get("idempotency_key", "")}
         if data["type"] == "voiceover":

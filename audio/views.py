@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -14,17 +14,11 @@ from audio import selectors, services
 from audio.apis import captions_response
 from audio.forms import MusicForm, TranscribeForm, VoiceoverForm
 from audio.providers.registry import get_tts_provider
+from campaigns.views import current_workspace
 from campaigns.selectors import require_write, scoped_get
 from mediastudio.lib.exceptions import ApplicationError
 from mediastudio.lib.providers import ProviderError
 
-
-def _workspace(request, *, write: bool = False):
-    if request.workspace is None:
-        raise Http404("You are not a member of any workspace yet.")
-    if write:
-        require_write(user=request.user, workspace_id=request.workspace.pk)
-    return request.workspace
 
 
 def _voices():
@@ -35,7 +29,7 @@ def _voices():
 
 
 def _render_home(request, *, voiceover_form=None, music_form=None, status=200):
-    workspace = _workspace(request)
+    workspace = current_workspace(request)
     context = {
         "voiceover_form": voiceover_form or VoiceoverForm(voices=_voices()),
         "music_form": music_form or MusicForm(),
@@ -63,7 +57,7 @@ def _error_into(form, exc: ApplicationError) -> None:
 @login_required
 @require_POST
 def voiceover_create(request):
-    workspace = _workspace(request, write=True)
+    workspace = current_workspace(request, write=True)
     form = VoiceoverForm(request.POST, voices=_voices())
     if form.is_valid():
         try:
@@ -81,7 +75,7 @@ def voiceover_create(request):
 @login_required
 @require_POST
 def music_create(request):
-    workspace = _workspace(request, write=True)
+    workspace = current_workspace(request, write=True)
     form = MusicForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -101,7 +95,7 @@ def music_create(request):
 @require_http_methods(["GET", "POST"])
 def transcribe(request):
     """GET ?asset=<pk>: the form (linked from a Library asset); POST: start the transcription."""
-    workspace = _workspace(request, write=request.method == "POST")
+    workspace = current_workspace(request, write=request.method == "POST")
     assets = list(selectors.transcribable_assets(user=request.user, workspace=workspace).order_by("-created_at")[:200])
     wanted = request.GET.get("asset") or request.POST.get("asset")
     if wanted and wanted.isdigit() and not any(a.pk == int(wanted) for a in assets):

@@ -33,9 +33,10 @@ class WorkspaceListApi(APIView):
         return Response(WorkspaceOutputSerializer(qs, many=True, context={"request": request}).data)
 
 
-def _workspace_for_create(request, data) -> Workspace:
-    """The workspace a new object goes into: `workspace` in the body, else the user's only (or current) one."""
-    workspace_id = data.get("workspace") or request.session.get("workspace_id")
+def workspace_for_create(request, workspace_id) -> Workspace:
+    """The workspace a new object goes into: the given id, else the session's, else the user's only one.
+    The user must be allowed to write there; every app's create API uses this."""
+    workspace_id = workspace_id or request.session.get("workspace_id")
     if workspace_id is None:
         workspaces = list(selectors.workspace_list(user=request.user)[:2])
         if len(workspaces) != 1:
@@ -160,7 +161,7 @@ class UniverseListApi(_ListCreateApi):
         return selectors.universe_list(user=request.user)
 
     def create(self, request, data):
-        return services.universe_create(workspace=_workspace_for_create(request, request.data), **data)
+        return services.universe_create(workspace=workspace_for_create(request, request.data.get("workspace")), **data)
 
 
 class UniverseDetailApi(_DetailApi):
@@ -207,7 +208,7 @@ class CampaignListApi(_ListCreateApi):
         return selectors.campaign_list(user=request.user)
 
     def create(self, request, data):
-        return services.campaign_create(workspace=_workspace_for_create(request, request.data), **data)
+        return services.campaign_create(workspace=workspace_for_create(request, request.data.get("workspace")), **data)
 
 
 class CampaignDetailApi(_DetailApi):

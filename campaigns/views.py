@@ -12,7 +12,8 @@ from campaigns.models import Campaign, Element, Universe
 from mediastudio.jobs.selectors import job_list
 
 
-def _current_workspace(request, *, write: bool = False):
+def current_workspace(request, *, write: bool = False):
+    """The page's workspace (the switcher's choice); with write=True the user must be allowed to change it."""
     workspace = request.workspace
     if workspace is None:
         raise Http404("You are not a member of any workspace yet.")
@@ -66,7 +67,7 @@ def universe_detail(request, pk):
 @login_required
 def universe_edit(request, pk=None):
     if pk is None:
-        workspace = _current_workspace(request, write=True)
+        workspace = current_workspace(request, write=True)
         instance = None
     else:
         instance = selectors.scoped_get(Universe.objects.all(), user=request.user, write=True, pk=pk)
@@ -129,7 +130,7 @@ def campaign_detail(request, pk):
 @login_required
 def campaign_edit(request, pk=None):
     if pk is None:
-        workspace = _current_workspace(request, write=True)
+        workspace = current_workspace(request, write=True)
         instance = None
     else:
         instance = selectors.scoped_get(Campaign.objects.all(), user=request.user, write=True, pk=pk)

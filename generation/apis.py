@@ -15,6 +15,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from campaigns.apis import workspace_for_create
 from campaigns import selectors as campaign_selectors
 from campaigns.models import PLATFORM_CHOICES, Campaign, Element
 from generation import selectors, services, strategy
@@ -49,20 +50,6 @@ PLATFORMS = [k for k, _ in PLATFORM_CHOICES]
 
 # ---------------------------------------------------------------------------- helpers
 
-
-def _workspace_for(request: Any, data: Any) -> Any:
-    """The workspace a new object goes into: `workspace` in the body, else the current or only one."""
-    workspace_id = data.get("workspace") or request.session.get("workspace_id")
-    if workspace_id is None:
-        workspaces = list(campaign_selectors.workspace_list(user=request.user)[:2])
-        if len(workspaces) != 1:
-            raise serializers.ValidationError({"workspace": ["Say which workspace (you belong to several)."]})
-        workspace_id = workspaces[0].pk
-    membership = campaign_selectors.membership_get(user=request.user, workspace_id=workspace_id)
-    if membership is None:
-        raise serializers.ValidationError({"workspace": ["No such workspace."]})
-    campaign_selectors.require_write(user=request.user, workspace_id=membership.workspace_id)
-    return membership.workspace
 
 
 class ScopedField(serializers.PrimaryKeyRelatedField):
@@ -198,7 +185,7 @@ class VideoGenerateApi(APIView):
         serializer = self.VideoGenerateInput(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        workspace = _workspace_for(request, request.data)
+        workspace = workspace_for_create(request, request.data.get("workspace"))
         key = request.headers.get("Idempotency-Key", "") or data.pop("idempotency_key", "")
         data.pop("idempotency_key", None)
         data.pop("workspace", None)
@@ -322,7 +309,7 @@ class _GroupApi(APIView):
         serializer = self.InputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        workspace = _workspace_for(request, request.data)
+        workspace = workspace_for_create(request, request.data.get("workspace"))
         campaign = data.pop("campaign", None)
         items = self.items(data, request)
         if data.get("dry_run"):

@@ -8,22 +8,15 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
+from campaigns.views import current_workspace
 from campaigns import selectors as campaign_selectors
 from generation import selectors, services, strategy
 from generation.forms import GenerateModelForm
 from mediastudio.lib.exceptions import ApplicationError
 
-
-def _workspace(request, *, write: bool = False):
-    workspace = getattr(request, "workspace", None)
-    if workspace is None:
-        raise Http404("You are not a member of any workspace yet.")
-    if write:
-        campaign_selectors.require_write(user=request.user, workspace_id=workspace.pk)
-    return workspace
 
 
 def _model_info(providers: list[dict]) -> dict[str, dict]:
@@ -53,7 +46,7 @@ def _suggestions() -> dict[str, object]:
 
 @login_required
 def generate(request):
-    workspace = _workspace(request)
+    workspace = current_workspace(request)
     campaigns = list(campaign_selectors.campaign_list(user=request.user, workspace=workspace))
     elements = list(campaign_selectors.element_list(user=request.user, workspace=workspace).prefetch_related("reference_assets"))
     providers = selectors.provider_catalogue()
@@ -61,7 +54,7 @@ def generate(request):
                              providers=providers)
     wants_json = "application/json" in request.headers.get("Accept", "")
     if request.method == "POST":
-        _workspace(request, write=True)
+        current_workspace(request, write=True)
         if form.is_valid():
             try:
                 generation = _create(request, workspace, form.cleaned_data, campaigns, elements)

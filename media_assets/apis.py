@@ -10,6 +10,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from campaigns.apis import workspace_for_create
 from campaigns import selectors as campaign_selectors
 from campaigns.models import Campaign, Element
 from media_assets import selectors, services
@@ -95,19 +96,6 @@ LIST_FILTERS = [
 ]
 
 
-def _workspace_for_upload(request, workspace_id):
-    workspace_id = workspace_id or request.session.get("workspace_id")
-    if workspace_id is None:
-        workspaces = list(campaign_selectors.workspace_list(user=request.user)[:2])
-        if len(workspaces) != 1:
-            raise serializers.ValidationError({"workspace": ["Say which workspace (you belong to several)."]})
-        workspace_id = workspaces[0].pk
-    membership = campaign_selectors.membership_get(user=request.user, workspace_id=workspace_id)
-    if membership is None:
-        raise serializers.ValidationError({"workspace": ["No such workspace."]})
-    campaign_selectors.require_write(user=request.user, workspace_id=membership.workspace_id)
-    return membership.workspace
-
 
 def _int_param(request, name):
     value = request.query_params.get(name, "")
@@ -155,7 +143,7 @@ class AssetListApi(APIView):
         serializer = AssetUploadInputSerializer(data=data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         validated = serializer.validated_data
-        workspace = _workspace_for_upload(request, validated.get("workspace"))
+        workspace = workspace_for_create(request, validated.get("workspace"))
         before = MediaAsset.objects.filter(workspace=workspace).count()
         try:
             asset = services.asset_ingest_upload(

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audio.models import AudioRequest
+from campaigns.apis import workspace_for_create
 from campaigns import selectors as campaign_selectors
 from campaigns.models import Campaign, Universe
 from media_assets import editor_services as services
@@ -196,19 +197,6 @@ class PresetOutputSerializer(serializers.Serializer):
 # ---------------------------------------------------------------------------- helpers
 
 
-def _workspace_for_create(request, workspace_id):
-    workspace_id = workspace_id or request.session.get("workspace_id")
-    if workspace_id is None:
-        workspaces = list(campaign_selectors.workspace_list(user=request.user)[:2])
-        if len(workspaces) != 1:
-            raise serializers.ValidationError({"workspace": ["Say which workspace (you belong to several)."]})
-        workspace_id = workspaces[0].pk
-    membership = campaign_selectors.membership_get(user=request.user, workspace_id=workspace_id)
-    if membership is None:
-        raise serializers.ValidationError({"workspace": ["No such workspace."]})
-    campaign_selectors.require_write(user=request.user, workspace_id=membership.workspace_id)
-    return membership.workspace
-
 
 def _composition_queryset():
     return Composition.objects.select_related("workspace", "campaign", "universe").prefetch_related("clips__asset")
@@ -245,7 +233,7 @@ class CompositionListApi(APIView):
     @extend_schema(operation_id="compositions_create", request=CompositionInputSerializer, responses={201: CompositionOutputSerializer})
     def post(self, request):
         data = dict(_valid(CompositionInputSerializer(data=request.data, context={"request": request})))
-        workspace = _workspace_for_create(request, data.pop("workspace", None))
+        workspace = workspace_for_create(request, data.pop("workspace", None))
         title = data.pop("title")
         clips = [dict(c) for c in data.pop("clips", [])]
         with transaction.atomic():

@@ -11,13 +11,13 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from audio.models import AudioRequest
+from campaigns.views import current_workspace
 from campaigns.models import Campaign, Universe
-from campaigns.selectors import require_write, role_for, scoped, scoped_get
+from campaigns.selectors import role_for, scoped, scoped_get
 from media_assets import editor_services as services
 from media_assets.compositions import Composition, CompositionClip
 from media_assets.editor_apis import CompositionOutputSerializer
@@ -28,13 +28,6 @@ from media_assets.services import asset_create_from_file
 from media_assets.storage import media_temp_dir
 from media_assets.validation import MediaRejected
 
-
-def _workspace(request, *, write: bool = False):
-    if request.workspace is None:
-        raise Http404("You are not a member of any workspace yet.")
-    if write:
-        require_write(user=request.user, workspace_id=request.workspace.pk)
-    return request.workspace
 
 
 class CompositionNewForm(forms.Form):
@@ -50,7 +43,7 @@ class CompositionNewForm(forms.Form):
 @login_required
 @require_GET
 def composition_list(request):
-    workspace = _workspace(request)
+    workspace = current_workspace(request)
     compositions = (scoped(Composition.objects.filter(workspace=workspace), user=request.user)
                     .select_related("campaign").prefetch_related("clips__asset", "renders"))
     return render(request, "editor/list.html", {"compositions": compositions, "form": CompositionNewForm(workspace=workspace)})
@@ -59,7 +52,7 @@ def composition_list(request):
 @login_required
 @require_POST
 def composition_new(request):
-    workspace = _workspace(request, write=True)
+    workspace = current_workspace(request, write=True)
     form = CompositionNewForm(request.POST, workspace=workspace)
     if not form.is_valid():
         compositions = Composition.objects.filter(workspace=workspace)

@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from campaigns.selectors import require_write, scoped_get
+from campaigns.views import current_workspace
+from campaigns.selectors import scoped_get
 from media_assets import selectors, services
 from media_assets.forms import AssetEditForm, AssetFilterForm, AssetUploadForm
 from media_assets.models import MediaAsset
@@ -25,13 +26,6 @@ from mediastudio.lib.exceptions import ApplicationError
 
 PAGE_SIZE = 48
 
-
-def _workspace(request, *, write: bool = False):
-    if request.workspace is None:
-        raise Http404("You are not a member of any workspace yet.")
-    if write:
-        require_write(user=request.user, workspace_id=request.workspace.pk)
-    return request.workspace
 
 
 def _wants_json(request) -> bool:
@@ -44,7 +38,7 @@ def _wants_json(request) -> bool:
 @login_required
 @require_GET
 def asset_list(request):
-    workspace = _workspace(request)
+    workspace = current_workspace(request)
     return _render_library(request, workspace)
 
 
@@ -87,7 +81,7 @@ def asset_upload(request):
 
 @csrf_protect
 def _asset_upload(request, handler):
-    workspace = _workspace(request, write=True)
+    workspace = current_workspace(request, write=True)
     form = AssetUploadForm(request.POST, request.FILES, workspace=workspace)
     files = request.FILES.getlist("files") + request.FILES.getlist("file")
     errors: list[dict[str, str]] = []
