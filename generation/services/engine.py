@@ -29,6 +29,7 @@ from typing import Any, Iterable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Case, DateTimeField, IntegerField, Value, When
 from django.utils import timezone
 
 from generation import strategy as strategy_mod
@@ -51,7 +52,16 @@ from generation.services.chain import (
     provider_success_record,
 )
 from mediastudio.jobs.models import Job
-from mediastudio.jobs.services import WAITING, IllegalTransition, job_cancel, job_create, job_progress, job_retry, job_set_status
+from mediastudio.jobs.services import (
+    WAITING,
+    IllegalTransition,
+    job_cancel,
+    job_create,
+    job_progress,
+    job_progress_many,
+    job_retry,
+    job_set_status,
+)
 from mediastudio.lib.exceptions import ApplicationError
 from mediastudio.lib.providers import ProviderError
 
@@ -668,20 +678,46 @@ def attempt_apply_result(
 
 
 def _apply_progress(attempt_id: Any, result: PollResult, *, source: str, now: dt.datetime, known: VideoAttempt | None) -> bool:
-    # A conditional UPDATE is enough: progress is idempotent, and a cancel (status change) makes it miss.
     attempt = known or VideoAttempt.objects.select_related("generation").filter(pk=attempt_id).order_by().first()
     if attempt is None:
         return False
-    percent = max(0, min(99, int(result.percent if result.percent is not None else attempt.percent)))
-    publish = progress_publishes(attempt.percent, percent)
-    fields: dict[str, Any] = {"percent": percent} if publish else {}
-    if source == "poll" and result.poll_after:
-        fields["poll_due_at"] = now + dt.timedelta(seconds=max(result.poll_after, attempt.poll_interval))
-    if fields and not VideoAttempt.objects.filter(pk=attempt_id, status=A.RUNNING).update(**fields):
-        return False
-    if publish:
-        _progress(attempt.generation, *rendering_progress(attempt.provider, percent))
-    return True
+    return attempt.pk in progress_apply_many([(attempt, result)], now=now, reschedule=source == "poll")
+
+
+def progress_apply_many(reports: list[tuple[VideoAttempt, PollResult]], *, now: dt.datetime, reschedule: bool = True) -> set[Any]:
+    """Record running renders' progress reports: the attempts' percent in one UPDATE, the jobs' bars
+    in another, published together (VIDEO_PROGRESS_MIN_STEP decides what is worth publishing).
+    With ``reschedule`` a vendor's later poll_after moves the next poll. Conditional writes are
+    enough (progress is idempotent; a cancel changes the status). Returns the attempts applied:
+    those still running, and those with nothing to write."""
+    percents: dict[Any, int] = {}
+    due_times: dict[Any, dt.datetime] = {}
+    for attempt, result in reports:
+        percent = max(0, min(99, int(result.percent if result.percent is not None else attempt.percent)))
+        if progress_publishes(attempt.percent, percent):
+            percents[attempt.pk] = percent
+        if reschedule and result.poll_after:  # the vendor asks for a later poll than our interval
+            due_times[attempt.pk] = now + dt.timedelta(seconds=max(result.poll_after, attempt.poll_interval))
+    touched = percents.keys() | due_times.keys()
+    running = set(VideoAttempt.objects.filter(pk__in=touched, status=A.RUNNING).values_list("pk", flat=True)) if touched else set()
+    if percents.keys() & running:
+        VideoAttempt.objects.filter(pk__in=percents.keys() & running).update(
+            percent=Case(*(When(pk=pk, then=Value(p)) for pk, p in percents.items() if pk in running), output_field=IntegerField())
+        )
+    if due_times.keys() & running:
+        VideoAttempt.objects.filter(pk__in=due_times.keys() & running).update(
+            poll_due_at=Case(*(When(pk=pk, then=Value(t)) for pk, t in due_times.items() if pk in running),
+                             output_field=DateTimeField())
+        )
+    published = [(a, percents[a.pk]) for a, _ in reports if a.pk in percents and a.pk in running]
+    job_progress_many([(a.generation.job_id, *rendering_progress(a.provider, pct)) for a, pct in published])
+    batches = {a.generation.batch_id for a, _ in published if a.generation.batch_id}
+    if batches:
+        from generation.services.batches import batch_refresh
+
+        for batch_id in batches:
+            batch_refresh(batch_id=batch_id)
+    return {a.pk for a, _ in reports if a.pk not in touched or a.pk in running}
 
 
 def rendering_progress(provider: str, percent: int) -> tuple[int, str]:

@@ -27,14 +27,13 @@ from typing import Any, Callable, Iterable
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, DateTimeField, F, IntegerField, Value, When
+from django.db.models import F
 from django.utils import timezone
 
 from generation.models import VideoAttempt
 from generation.providers.base import PollResult
 from generation.services import engine
 from generation.services.chain import provider_get
-from mediastudio.jobs.services import job_progress_many
 from mediastudio.lib.exceptions import ApplicationError
 from mediastudio.lib.providers import ProviderError
 
@@ -100,7 +99,7 @@ def attempts_poll_due(
     io_threads = concurrency or int(_setting("VIDEO_POLL_IO_THREADS", 32))
     outcomes = [o for o in _map(_vendor_poll, _claim(running, at), io_threads, pool="io") if o is not None]
     reports = [(a, result) for a, result, error in outcomes if error is None and result is not None and not result.is_final]
-    _progress_apply_many(reports, now=at)
+    engine.progress_apply_many(reports, now=at)
     rest = [item for item in outcomes if item[2] is not None or (item[1] is not None and item[1].is_final)]
     # Fetching a result or submitting takes a while: handed to the step threads, so the next sweep's
     # polls do not wait behind them (steps_drain waits for them before the loop hands over).
@@ -171,38 +170,6 @@ def _outcome_apply(outcome: Outcome) -> None:
         engine.attempt_poll_failed(attempt, error)  # type: ignore[arg-type]
     elif result is not None:
         engine.attempt_apply_result(attempt.pk, result, source="poll", attempt=attempt)
-
-
-def _progress_apply_many(reports: list[tuple[VideoAttempt, PollResult]], *, now: dt.datetime) -> None:
-    """Record the renders' progress in one UPDATE, and the jobs' bars in another, published together."""
-    percents: dict[Any, int] = {}
-    due_times: dict[Any, dt.datetime] = {}
-    jobs: list[tuple[Any, int, str]] = []
-    batches: set[Any] = set()
-    for attempt, result in reports:
-        percent = max(0, min(99, int(result.percent if result.percent is not None else attempt.percent)))
-        if engine.progress_publishes(attempt.percent, percent):
-            percents[attempt.pk] = percent
-            jobs.append((attempt.generation.job_id, *engine.rendering_progress(attempt.provider, percent)))
-            if attempt.generation.batch_id:
-                batches.add(attempt.generation.batch_id)
-        if result.poll_after:  # the vendor asks for a later poll than our interval
-            due_times[attempt.pk] = now + dt.timedelta(seconds=max(result.poll_after, attempt.poll_interval))
-    still_running = VideoAttempt.objects.filter(status=A.RUNNING)
-    if percents:
-        still_running.filter(pk__in=percents).update(
-            percent=Case(*(When(pk=pk, then=Value(p)) for pk, p in percents.items()), output_field=IntegerField())
-        )
-    if due_times:
-        still_running.filter(pk__in=due_times).update(
-            poll_due_at=Case(*(When(pk=pk, then=Value(t)) for pk, t in due_times.items()), output_field=DateTimeField())
-        )
-    job_progress_many(jobs)
-    if batches:
-        from generation.services.batches import batch_refresh
-
-        for batch_id in batches:
-            batch_refresh(batch_id=batch_id)
 
 
 _POOLS: dict[str, tuple[int, int, ThreadPoolExecutor]] = {}
