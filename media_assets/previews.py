@@ -73,16 +73,17 @@ def make_poster(
     out_jpg: PreviewPath,
     *,
     at: float | None = None,
+    duration: float | None = None,
     max_side: int = POSTER_MAX_SIDE,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> Path:
-    """Write one JPEG frame of ``video`` (default: at 10% of its duration).
+    """Write one JPEG frame of ``video`` (default: at 10% of its duration, probed unless given).
 
     10% skips fade-ins and black leaders on ads while staying in the opening
     shot; for a short clip that is well under a second.
     """
     if at is None:
-        at = _duration(video) * 0.10
+        at = (duration if duration else _duration(video)) * 0.10
     return _run(
         ["-ss", f"{max(at, 0):.3f}", *ffmpeg_input_args(video), "-map", "0:v:0", "-frames:v", "1",
          "-vf", _fit(max_side), "-q:v", "3", "-f", "image2", "-c:v", "mjpeg"],
@@ -122,6 +123,7 @@ def make_scrub_strip(
     *,
     frames: int = 10,
     tile_height: int = 90,
+    duration: float | None = None,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> Path:
     """Write ``frames`` evenly spread frames side by side in one JPEG, ``tile_height`` px high.
@@ -131,7 +133,7 @@ def make_scrub_strip(
     """
     if frames < 1 or tile_height < 2:
         raise PreviewError("A scrub strip needs at least one frame and a height of 2 px.")
-    duration = _duration(video)
+    duration = duration or _duration(video)
     args: list[str] = []
     for i in range(frames):
         # Centre of each slice; keep the last seek clear of the end of stream.

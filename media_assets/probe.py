@@ -278,33 +278,3 @@ def probe_media(path: str | os.PathLike[str], *, timeout: float = 20) -> ProbeRe
     """Probe an untrusted audio/video file; see ffprobe_json for the guards."""
     return parse_probe(ffprobe_json(path, timeout=timeout))
 
-
-def decode_check(
-    path: str | os.PathLike[str],
-    *,
-    start: float = 0.0,
-    seconds: float = 1.0,
-    timeout: float = 30,
-    also_from: float | None = None,
-) -> None:
-    """Decode ``seconds`` of every stream from ``start`` (and, with ``also_from``, from there too,
-    in the same ffmpeg process); raise ProbeError on decode errors.
-
-    Cheap corruption check: a file cut short after a front ``moov`` still probes
-    fine but fails to decode its tail.
-    """
-    args = [FFMPEG, "-hide_banner", "-nostdin", "-v", "error", "-xerror"]
-    windows = [start] + ([also_from] if also_from is not None else [])
-    for index, offset in enumerate(windows):
-        if offset > 0:
-            args += ["-ss", f"{offset:.3f}"]
-        args += ["-t", f"{seconds:.3f}", *ffmpeg_input_args(path)]
-    for index in range(len(windows)):
-        args += ["-map", f"{index}:v?", "-map", f"{index}:a?"]
-    args += ["-f", "null", "-"]
-    proc = run_tool(args, timeout=timeout, what="ffmpeg decode check")
-    err = proc.stderr.decode("utf-8", "replace").strip()
-    if proc.returncode != 0 or err:
-        tail = err.splitlines()[-1][-200:] if err else f"exit status {proc.returncode}"
-        raise ProbeError("corrupt", f"The media stream could not be decoded (corrupt or truncated): {tail}")
-

@@ -356,12 +356,14 @@ def asset_make_previews(*, asset: MediaAsset, progress: Progress | None = None, 
             report(10, "Measuring loudness")
             updates["loudness_lufs"] = measure_loudness(src, timeout=media_limits().decode_timeout)
         if asset.kind == MediaAsset.Kind.VIDEO:
+            # The row holds the validated duration: no probe per preview. The thumbnail is the
+            # poster made smaller (Pillow), not a second decode.
             report(30, "Making the poster")
-            attempt("poster", lambda: make_poster(src, workdir / "poster.jpg"))
+            attempt("poster", lambda: make_poster(src, workdir / "poster.jpg", duration=asset.duration))
             report(45, "Making the thumbnail")
-            attempt("thumbnail", lambda: make_thumbnail(src, workdir / "thumbnail.jpg"))
+            attempt("thumbnail", lambda: make_thumbnail(made.get("poster", src), workdir / "thumbnail.jpg"))
             report(60, "Making the scrub strip")
-            attempt("scrub_strip", lambda: make_scrub_strip(src, workdir / "scrub.jpg"))
+            attempt("scrub_strip", lambda: make_scrub_strip(src, workdir / "scrub.jpg", duration=asset.duration))
             if has_audio:
                 report(75, "Drawing the waveform")
                 attempt("waveform", lambda: make_waveform(src, workdir / "waveform.png"))
