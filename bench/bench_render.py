@@ -6,7 +6,8 @@ espeak-ng voiceover and ducked music. Measured side by side in one run:
 
 - render: the full render (loudness passes included), wall time and ffmpeg peak RSS;
 - floor: x264 re-encoding the render's own output with the same settings (CRF,
-  preset, profile, AAC) - the cost of one encode of that picture, nothing else;
+  preset, profile, AAC) and the same ffmpeg build - the cost of one encode of that
+  picture, nothing else;
 - the same render at half the duration, to show peak memory does not grow with length.
 
 Run: ``.venv/bin/python bench/bench_render.py [--seconds 30] [--repeat 1]``.
@@ -29,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from media_assets.render import PRESETS, render  # noqa: E402
+from media_assets.render.runner import default_ffmpeg  # noqa: E402
 from media_assets.render.spec import (  # noqa: E402
     Captions,
     CaptionStyle,
@@ -142,7 +144,7 @@ def child(task: dict) -> dict:
         comp = composition(paths, task["seconds"])
         render(comp, PRESETS["tiktok"], task["out"], encoding=ENCODING)
     else:
-        sh(["ffmpeg", "-v", "error", "-nostdin", "-y", "-i", task["src"], "-c:v", "libx264", "-profile:v", "high",
+        sh([default_ffmpeg(), "-v", "error", "-nostdin", "-y", "-i", task["src"], "-c:v", "libx264", "-profile:v", "high",
             "-preset", ENCODING.preset, "-crf", str(ENCODING.crf), "-pix_fmt", "yuv420p",
             "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
             "-c:a", "aac", "-b:a", ENCODING.audio_bitrate, "-ar", "48000", "-ac", "2",

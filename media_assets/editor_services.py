@@ -41,7 +41,7 @@ from media_assets.models import MediaAsset
 from media_assets.render import captions_ass
 from media_assets.render import spec as rs
 from media_assets.render.presets import PRESETS, get_preset
-from media_assets.render.runner import RenderCanceled, RenderError, render
+from media_assets.render.runner import RenderCanceled, RenderError, prepare, render
 from mediastudio.lib.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -636,6 +636,13 @@ def render_execute(*, job: Any, reporter: Any) -> dict[str, Any]:
         paths = _fetch_sources(composition_assets(composition=composition), workdir)
         spec = composition_spec(composition=composition, paths=paths)
         factor = float(getattr(settings, "RENDER_TIMEOUT_FACTOR", 30))
+        ffmpeg = settings.RENDER_FFMPEG or None
+        reporter.progress(0, "Measuring loudness")
+        try:  # probes and loudness are the same for every cut: worked out once
+            prepared = prepare(spec, ffmpeg=ffmpeg, timeout=max(300.0, spec.duration * factor))
+        except RenderError as exc:
+            message = str(exc)[-4000:]
+            raise RenderFailed(message.splitlines()[0] if message else "render failed") from exc
         for row in todo:
             n = renders.index(row)
             preset = get_preset(row.preset)
@@ -648,7 +655,8 @@ def render_execute(*, job: Any, reporter: Any) -> dict[str, Any]:
             out = workdir / f"{slugify(composition.title) or 'render'}-{preset.key}.mp4"
             try:
                 result = render(spec, preset, out, encoding=encoding, progress=relay, should_cancel=should_cancel,
-                                timeout=max(300.0, spec.duration * factor), base=n * share, span=share)
+                                timeout=max(300.0, spec.duration * factor), base=n * share, span=share,
+                                prepared=prepared, ffmpeg=ffmpeg)
             except RenderCanceled:
                 raise JobCanceled() from None
             except RenderError as exc:

@@ -210,8 +210,9 @@ SAFE_FETCH_ALLOWED_PORTS = [int(p) for p in env_list("SAFE_FETCH_ALLOWED_PORTS",
 SAFE_FETCH_ALLOW_LOOPBACK = env_bool("SAFE_FETCH_ALLOW_LOOPBACK", False)
 if SAFE_FETCH_ALLOW_LOOPBACK and not DEBUG:
     raise ImproperlyConfigured("SAFE_FETCH_ALLOW_LOOPBACK is for local fake providers only; it cannot be on when DEBUG is false.")
-FFMPEG_BINARY = env_str("FFMPEG_BINARY", "ffmpeg")
-FFPROBE_BINARY = env_str("FFPROBE_BINARY", "ffprobe")
+# The ffmpeg that renders compositions; empty: the build shipped by the imageio-ffmpeg package
+# (FFmpeg 9, threaded pipeline), else ffmpeg on PATH. Everything else uses ffmpeg/ffprobe on PATH.
+RENDER_FFMPEG = env_str("RENDER_FFMPEG", "")
 RENDER_CRF = env_int("RENDER_CRF", 20, minimum=0)
 RENDER_PRESET = env_str("RENDER_PRESET", "veryfast")
 RENDER_ENCODER = env_str("RENDER_ENCODER", "auto")  # auto | x264 | nvenc

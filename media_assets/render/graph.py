@@ -87,8 +87,40 @@ def _hex(colour: str) -> str:
     return "0x" + value.upper()
 
 
-def frame_count(seconds: float, fps: int) -> int:
-    return max(1, round(seconds * fps))
+def _frame_at(seconds: float, fps: int) -> int:
+    return math.floor(seconds * fps + 0.5 + 1e-9)
+
+
+@dataclass(frozen=True)
+class FramePlan:
+    """Whole frames of each clip, of each join's overlap and of the end card.
+
+    Rounded on the timeline, not clip by clip: the cut lasts exactly ``round(duration * fps)``
+    frames and no clip starts more than half a frame away from its audio, however many
+    clips of fractional length precede it.
+    """
+
+    clips: tuple[int, ...]
+    overlaps: tuple[int, ...]  # overlaps[i]: frames shared by clips i and i + 1
+    card: int = 0
+    card_overlap: int = 0
+
+    @property
+    def main(self) -> int:
+        return sum(self.clips) - sum(self.overlaps)
+
+
+def frame_plan(composition: Composition, fps: int) -> FramePlan:
+    starts = composition.clip_starts()
+    ends = [start + clip.length for start, clip in zip(starts, composition.clips)]
+    clips = tuple(max(1, _frame_at(end, fps) - _frame_at(start, fps)) for start, end in zip(starts, ends))
+    overlaps = tuple(max(0, _frame_at(ends[i], fps) - _frame_at(starts[i + 1], fps)) for i in range(len(clips) - 1))
+    card = composition.end_card
+    if card is None:
+        return FramePlan(clips, overlaps)
+    card_start = ends[-1] - card.transition.overlap
+    return FramePlan(clips, overlaps, card=max(1, _frame_at(composition.duration, fps) - _frame_at(card_start, fps)),
+                     card_overlap=max(0, _frame_at(ends[-1], fps) - _frame_at(card_start, fps)))
 
 
 def xfade_name(transition: Transition) -> str:
@@ -96,6 +128,22 @@ def xfade_name(transition: Transition) -> str:
         return XFADE_NAMES[(transition.kind, transition.direction)]
     except KeyError as exc:
         raise SpecError(f"unknown transition {transition.kind!r}") from exc
+
+
+def _xfade(tail: str, head: str, out: str, transition: Transition, seconds: float) -> list[str]:
+    """The overlapping frames of two clips blended by ``xfade`` (which works in yuv444p only)."""
+    xfade = f"xfade=transition={xfade_name(transition)}:duration={_num(seconds)}:offset=0"
+    if transition.kind == "dip_to_black":
+        # Black is not the same value on every plane: these frames go through yuv444p.
+        return [f"[{tail}][{head}]{xfade},format=yuv420p[{out}]"]
+    # The others treat every plane alike, so the yuv420p planes are blended one by one as
+    # grey pictures: no 444 round trip, and half the samples.
+    parts = [f"[{tail}]format=yuv420p,extractplanes=y+u+v[{out}ty][{out}tu][{out}tv]",
+             f"[{head}]format=yuv420p,extractplanes=y+u+v[{out}hy][{out}hu][{out}hv]"]
+    parts += [f"[{out}t{p}][{out}h{p}]{xfade}[{out}{p}]" for p in "yuv"]
+    parts.append(f"[{out}y][{out}u][{out}v]mergeplanes=0x001020:yuv420p,setparams=range=tv:colorspace=bt709,"
+                 f"setsar=1[{out}]")
+    return parts
 
 
 class _Inputs:
@@ -128,9 +176,11 @@ def input_matrix(info: SourceInfo | None) -> str:
     return "bt601"
 
 
-def _to_output_format(preset: Preset, *, extra: str = "", in_matrix: str = "auto", flags: str = "bicubic") -> str:
+def _to_output_format(preset: Preset, *, extra: str = "", in_matrix: str = "auto", flags: str = "bicubic",
+                      size: tuple[int, int] | None = None) -> str:
+    width, height = size or (preset.width, preset.height)
     return (
-        f"scale={preset.width}:{preset.height}:flags={flags}{extra}:in_color_matrix={in_matrix}"
+        f"scale={width}:{height}:flags={flags}{extra}:in_color_matrix={in_matrix}"
         ":out_color_matrix=bt709:out_range=tv,format=yuv420p,setsar=1"
     )
 
@@ -146,36 +196,83 @@ def _cover_crop(preset: Preset, focus: tuple[float, float]) -> str:
     )
 
 
-def _contain_blur(preset: Preset, src: str, out: str, tag: str, in_matrix: str) -> list[str]:
+def is_output_ready(source: SourceInfo | None, preset: Preset) -> bool:
+    """The source already has the cut's size, pixel format, matrix and range: nothing to convert."""
+    return (source is not None and (source.width, source.height) == (preset.width, preset.height)
+            and source.pix_fmt == "yuv420p" and source.color_range in (None, "tv")
+            and input_matrix(source) == "bt709")
+
+
+def contain_size(preset: Preset, source: SourceInfo | None) -> tuple[int, int] | None:
+    """Even size of the source fitted whole inside the frame; None when the source size is unknown."""
+    if source is None or source.width <= 0 or source.height <= 0:
+        return None
+    scale = min(preset.width / source.width, preset.height / source.height)
+    return (min(preset.width, max(2, round(source.width * scale / 2) * 2)),
+            min(preset.height, max(2, round(source.height * scale / 2) * 2)))
+
+
+def _contain_blur(preset: Preset, src: str, out: str, tag: str, in_matrix: str,
+                  source: SourceInfo | None = None) -> list[str]:
+    """The whole source over a blurred, darkened cover of itself.
+
+    The fill is built at 1/8 size (cheap to blur). With the source size known, the picture
+    and the two fill bands beside it are stacked: no alpha blend, and only the bands are
+    scaled up. Otherwise the fill is scaled to the frame and the picture laid over it.
+    """
     w, h = preset.width, preset.height
     sw, sh = max(2, w // 8 // 2 * 2), max(2, h // 8 // 2 * 2)
-    contain = ":force_original_aspect_ratio=decrease:force_divisible_by=2"
-    return [
-        f"[{src}]split=2[{tag}bg][{tag}fg]",
-        # The fill is built at 1/8 size, blurred, darkened, then scaled up: cheap.
-        f"[{tag}bg]scale={sw}:{sh}:force_original_aspect_ratio=increase,crop={sw}:{sh},"
-        f"boxblur=4:2,lutyuv=y='val*0.55',"
-        f"{_to_output_format(preset, in_matrix=in_matrix, flags='fast_bilinear')}[{tag}bgo]",
-        f"[{tag}fg]{_to_output_format(preset, in_matrix=in_matrix, extra=contain)}[{tag}fgo]",
-        f"[{tag}bgo][{tag}fgo]overlay=x=(W-w)/2:y=(H-h)/2:format=yuv420[{out}]",
-    ]
+    fill = (f"{_cover_crop(preset, (0.5, 0.5))},{_to_output_format(preset, in_matrix=in_matrix, flags='bilinear', size=(sw, sh))},"
+            "boxblur=4:2,lutyuv=y='val*0.55'")
+    size = contain_size(preset, source)
+    if size == (w, h):
+        return [f"[{src}]{_to_output_format(preset, in_matrix=in_matrix)}[{out}]"]
+    if size is None:
+        contain = ":force_original_aspect_ratio=decrease:force_divisible_by=2"
+        return [
+            f"[{src}]split=2[{tag}bg][{tag}fg]",
+            f"[{tag}bg]{fill},scale={w}:{h}:flags=fast_bilinear[{tag}bgo]",
+            f"[{tag}fg]{_to_output_format(preset, in_matrix=in_matrix, extra=contain)}[{tag}fgo]",
+            f"[{tag}bgo][{tag}fgo]overlay=x=(W-w)/2:y=(H-h)/2:format=yuv420[{out}]",
+        ]
+    fw, fh = size
+    vertical = fw == w  # bands above and below (else left and right)
+    gap = h - fh if vertical else w - fw
+    first = gap // 4 * 2
+    bands = [(f"{tag}b0", first, 0), (f"{tag}b1", gap - first, 1)]
+    bands = [b for b in bands if b[1] > 0]
+    parts = [f"[{src}]split=2[{tag}bg][{tag}fg]", f"[{tag}bg]{fill},split={len(bands)}" + "".join(f"[{n}s]" for n, _, _ in bands)]
+    for name, length, side in bands:
+        if vertical:
+            rows = min(sh, max(2, math.ceil(length * sh / h / 2) * 2))
+            crop = f"crop={sw}:{rows}:0:{0 if side == 0 else sh - rows}"
+            size_out = f"{w}:{length}"
+        else:
+            cols = min(sw, max(2, math.ceil(length * sw / w / 2) * 2))
+            crop = f"crop={cols}:{sh}:{0 if side == 0 else sw - cols}:0"
+            size_out = f"{length}:{h}"
+        parts.append(f"[{name}s]{crop},scale={size_out}:flags=fast_bilinear,setsar=1[{name}]")
+    parts.append(f"[{tag}fg]{_to_output_format(preset, in_matrix=in_matrix, size=size)}[{tag}pic]")
+    labels = [f"[{bands[0][0]}]"] if bands and bands[0][2] == 0 else []
+    labels.append(f"[{tag}pic]")
+    labels += [f"[{n}]" for n, _, side in bands if side == 1]
+    parts.append(f"{''.join(labels)}{'vstack' if vertical else 'hstack'}=inputs={len(labels)}[{out}]")
+    return parts
 
 
 def _clip_video(clip: Clip, index: int, input_index: int, preset: Preset, out: str,
-                source: SourceInfo | None) -> list[str]:
-    fps, length = preset.fps, clip.length
+                source: SourceInfo | None, frames: int) -> list[str]:
+    fps = preset.fps
     matrix = input_matrix(source) if clip.kind == "video" else "auto"
     fit, focus = clip.fit_for(preset.key), clip.focus_for(preset.key)
     tag = f"c{index}"
     # Frame-exact length: the joins below cut clips by frame number, not by float time.
-    tail = f"fps={fps},trim=end_frame={frame_count(length, fps)},setpts=PTS-STARTPTS,settb=AVTB"
+    tail = f"fps={fps},trim=end_frame={frames},setpts=PTS-STARTPTS,settb=AVTB"
     parts: list[str] = []
     if clip.kind == "image":
-        frames = frame_count(length, fps)
         if fit == "cover" and clip.motion != "none":
             ow = int(round(preset.width * IMAGE_OVERSCAN / 2) * 2)
             oh = int(round(preset.height * IMAGE_OVERSCAN / 2) * 2)
-            big = Preset(key=preset.key, width=ow, height=oh, fps=fps, safe=preset.safe)
             fx, fy = focus
             if clip.motion == "push_in":
                 z = f"'1+{_num(PUSH_IN_ZOOM)}*on/{frames}'"
@@ -185,13 +282,13 @@ def _clip_video(clip: Clip, index: int, input_index: int, preset: Preset, out: s
                 x = f"'(iw-iw/zoom)*on/{frames}'"
             y = f"'(ih-ih/zoom)*{_num(fy)}'"
             parts.append(
-                f"[{input_index}:v]{_cover_crop(preset, focus)},{_to_output_format(big)},"
+                f"[{input_index}:v]{_cover_crop(preset, focus)},{_to_output_format(preset, size=(ow, oh))},"
                 f"zoompan=z={z}:x={x}:y={y}:d={frames}:s={preset.width}x{preset.height}:fps={fps},"
                 f"setsar=1,{tail}[{out}]"
             )
             return parts
         # Still image without motion: fit once, then repeat the same frame (no pixel work).
-        hold = f"tpad=stop_mode=clone:stop_duration={_num(length + 1)},{tail}"
+        hold = f"tpad=stop_mode=clone:stop_duration={_num(clip.length + 1)},{tail}"
         if fit == "cover":
             parts.append(f"[{input_index}:v]{_cover_crop(preset, focus)},{_to_output_format(preset)},{hold}[{out}]")
         else:
@@ -201,14 +298,16 @@ def _clip_video(clip: Clip, index: int, input_index: int, preset: Preset, out: s
 
     # Videos: pad with the last frame in case the source is a little short, then trim exact.
     pad = f"tpad=stop_mode=clone:stop_duration={_num(2.0 / fps)}"
-    if fit == "cover":
+    if is_output_ready(source, preset):
+        parts.append(f"[{input_index}:v]fps={fps},setsar=1,setparams=range=tv:colorspace=bt709,{pad},{tail}[{out}]")
+    elif fit == "cover":
         parts.append(
             f"[{input_index}:v]fps={fps},{_cover_crop(preset, focus)},{_to_output_format(preset, in_matrix=matrix)},"
             f"{pad},{tail}[{out}]"
         )
     else:
         parts.append(f"[{input_index}:v]fps={fps}[{tag}in]")
-        parts += _contain_blur(preset, f"{tag}in", f"{tag}fit", tag, matrix)
+        parts += _contain_blur(preset, f"{tag}in", f"{tag}fit", tag, matrix, source)
         parts.append(f"[{tag}fit]{pad},{tail}[{out}]")
     return parts
 
@@ -372,35 +471,29 @@ def build_command(*, composition: Composition, preset: Preset, out_path: str | P
     inputs = _Inputs()
     parts: list[str] = []
 
+    plan = frame_plan(composition, fps)
     clip_inputs: dict[int, int] = {}
     for i, clip in enumerate(composition.clips):
         clip_inputs[i] = _clip_input(inputs, clip)
         source = sources[i] if sources is not None and i < len(sources) else None
-        parts += _clip_video(clip, i, clip_inputs[i], preset, f"v{i}", source)
+        parts += _clip_video(clip, i, clip_inputs[i], preset, f"v{i}", source, plan.clips[i])
 
-    # Joins. xfade in ffmpeg 5.1 works in yuv444p only, so feeding it whole clips would
-    # convert every frame 420 -> 444 -> 420. Instead each clip is split (by frame number)
-    # into head / body / tail; only the overlapping tail+head pairs go through xfade and
-    # everything is concatenated in yuv420p. split+trim drop frames as they pass, so no
-    # branch queues more than a frame or two.
-    count = len(composition.clips)
-    overlaps = [frame_count(composition.transition_after(i).overlap, fps)
-                if composition.transition_after(i).kind != "cut" else 0 for i in range(count - 1)]
+    # Joins. xfade works in yuv444p only, so feeding it whole clips would convert every
+    # frame 420 -> 444 -> 420. Instead each clip is split (by frame number) into head /
+    # body / tail; only the overlapping tail+head pairs go through xfade and everything
+    # is concatenated in yuv420p. split+trim drop frames as they pass, so no branch
+    # queues more than a frame or two.
     card = composition.end_card
-    card_overlap = 0
-    if card is not None and card.transition.kind != "cut":
-        card_overlap = frame_count(card.transition.overlap, fps)
     streams: list[tuple[str, int, int, Transition | None]] = []  # label, frames, head frames, transition in
-    for i, clip in enumerate(composition.clips):
-        head = overlaps[i - 1] if i > 0 else 0
-        streams.append((f"v{i}", frame_count(clip.length, fps), head,
-                        composition.transition_after(i - 1) if i > 0 else None))
+    for i in range(len(composition.clips)):
+        head = plan.overlaps[i - 1] if i > 0 else 0
+        streams.append((f"v{i}", plan.clips[i], head, composition.transition_after(i - 1) if i > 0 else None))
     if card is not None:
         parts.append(
             f"color=c={_hex(card.background)}:s={width}x{height}:r={fps}:d={_num(card.duration + 1)},"
-            f"format=yuv420p,setsar=1,settb=AVTB,trim=end_frame={frame_count(card.duration, fps)}[vcard]"
+            f"format=yuv420p,setsar=1,settb=AVTB,trim=end_frame={plan.card}[vcard]"
         )
-        streams.append(("vcard", frame_count(card.duration, fps), card_overlap, card.transition))
+        streams.append(("vcard", plan.card, plan.card_overlap, card.transition))
 
     segments: list[str] = []
     previous_tail: str | None = None
@@ -429,10 +522,7 @@ def build_command(*, composition: Composition, preset: Preset, out_path: str | P
                 if previous_tail is None or transition is None:  # pragma: no cover - built above
                     raise SpecError("transition without a preceding clip")
                 joined = f"x{label}"
-                parts.append(
-                    f"[{previous_tail}][{name}]xfade=transition={xfade_name(transition)}:"
-                    f"duration={_num(head / fps)}:offset=0,format=yuv420p[{joined}]"
-                )
+                parts += _xfade(previous_tail, name, joined, transition, head / fps)
                 segments.append(joined)
             elif kind == "b":
                 segments.append(name)
@@ -455,8 +545,7 @@ def build_command(*, composition: Composition, preset: Preset, out_path: str | P
         # A single logo frame; overlay repeats it (eof_action=repeat). Off over the end card.
         enable = ""
         if card is not None:
-            main_frames = sum(f for _, f, _, _ in streams[:-1]) - sum(overlaps)
-            enable = f":enable='lt(t,{_num((main_frames - card_overlap / 2) / fps)})'"
+            enable = f":enable='lt(t,{_num((plan.main - plan.card_overlap / 2) / fps)})'"
         parts.append(f"[{current}][wm]overlay=x={sx}:y={sy}:eof_action=repeat:format=yuv420{enable}[wmd]")
         current = "wmd"
 
@@ -466,7 +555,8 @@ def build_command(*, composition: Composition, preset: Preset, out_path: str | P
             opts += f":fontsdir={escape_filter_value(str(fonts_dir))}"
         parts.append(f"[{current}]ass={opts}[sub]")
         current = "sub"
-    parts.append(f"[{current}]format=yuv420p[vout]")
+    # Tag the frames as well as the stream: newer ffmpeg takes the encoder's colour fields from them.
+    parts.append(f"[{current}]format=yuv420p,setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709[vout]")
 
     audio_parts, audio_label = _audio_graph(composition, inputs, clip_inputs, flags, gain, measure=False)
     parts += audio_parts

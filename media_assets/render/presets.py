@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from .runner import CancelCheck, ProgressCallback, RenderResult, render
+from .runner import CancelCheck, ProgressCallback, RenderResult, prepare, render
 from .spec import Composition, Encoding, Preset, SafeArea, SpecError
 
 PRESETS: dict[str, Preset] = {
@@ -47,6 +47,7 @@ def render_all(composition: Composition, presets: Iterable[Preset | str], out_di
         raise SpecError("no presets to render")
     out_dir = Path(out_dir)
     share = 100.0 / len(chosen)
+    prepared = prepare(composition)
     results: dict[str, RenderResult] = {}
     for n, preset in enumerate(chosen):
         def relay(percent: float, message: str, _key: str = preset.key) -> None:
@@ -54,5 +55,6 @@ def render_all(composition: Composition, presets: Iterable[Preset | str], out_di
                 progress(percent, f"{_key}: {message}")
 
         results[preset.key] = render(composition, preset, out_dir / f"{name}-{preset.key}.mp4", encoding=encoding,
-                                     progress=relay, should_cancel=should_cancel, base=n * share, span=share)
+                                     progress=relay, should_cancel=should_cancel, base=n * share, span=share,
+                                     prepared=prepared)
     return results

@@ -1,5 +1,8 @@
 """Run the render: probe sources, write the ASS script, measure loudness, run ffmpeg.
 
+What every cut of a composition shares (the probed sources and the loudness gain) is
+worked out once by :func:`prepare` and handed to each :func:`render`.
+
 Loudness is two-pass without a second lossy encode: the audio mix alone (no video
 decoded, nothing written) is measured with ``ebur128``, the gain to -14 LUFS is
 computed, the corrected mix (gain + peak limiter) is measured once more to absorb
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import shutil
 import json
 import math
 import os
@@ -25,6 +29,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +74,14 @@ class RenderResult:
 
 
 @dataclass(frozen=True)
+class Prepared:
+    """The parts of a render that do not depend on the preset, worked out once per composition."""
+
+    sources: tuple[SourceInfo | None, ...]
+    gain: AudioGain | None
+
+
+@dataclass(frozen=True)
 class Loudness:
     integrated: float
     true_peak: float
@@ -83,18 +96,50 @@ def _run(cmd: list[str], *, timeout: float) -> subprocess.CompletedProcess[str]:
         raise RenderError(f"{Path(cmd[0]).name} timed out after {timeout:.0f} s") from exc
 
 
+@functools.lru_cache(maxsize=1)
+def default_ffmpeg() -> str:
+    """The ffmpeg that renders: the build shipped by the imageio-ffmpeg package, else ffmpeg on PATH.
+
+    That build (FFmpeg 9) runs each decoder, the filter graph and the encoder in threads of
+    their own, where Debian's 5.1 runs the whole filter graph between decoding and encoding
+    on one thread; on the render benchmark that is about 10 % of wall time.
+    """
+    try:
+        from imageio_ffmpeg import get_ffmpeg_exe
+
+        return get_ffmpeg_exe()
+    except (ImportError, RuntimeError):
+        return shutil.which("ffmpeg") or "ffmpeg"
+
+
+def _tag(value: str | None) -> str | None:
+    return value if value and value != "unknown" else None
+
+
 def probe_source(path: str | Path, *, ffprobe: str = "ffprobe") -> SourceInfo | None:
-    """Size, colour matrix and audio presence of a clip source; None if ffprobe cannot read it."""
-    proc = _run([ffprobe, "-v", "error", "-show_entries", "stream=codec_type,width,height,color_space",
-                 "-of", "json", str(path)], timeout=PROBE_TIMEOUT)
+    """Size, pixel format, colour matrix and range, and audio presence of a clip source;
+    None if ffprobe cannot read it."""
+    proc = _run([ffprobe, "-v", "error", "-show_entries",
+                 "stream=codec_type,width,height,pix_fmt,color_space,color_range", "-of", "json", str(path)],
+                timeout=PROBE_TIMEOUT)
     if proc.returncode != 0:
         return None  # the render itself will fail with ffmpeg's own message
     streams = json.loads(proc.stdout or "{}").get("streams", [])
     video = next((s for s in streams if s.get("codec_type") == "video"), {})
-    space = video.get("color_space")
     return SourceInfo(width=int(video.get("width") or 0), height=int(video.get("height") or 0),
                       has_audio=any(s.get("codec_type") == "audio" for s in streams),
-                      color_space=space if space and space != "unknown" else None)
+                      color_space=_tag(video.get("color_space")), pix_fmt=_tag(video.get("pix_fmt")),
+                      color_range=_tag(video.get("color_range")))
+
+
+def probe_sources(composition: Composition, *, ffprobe: str = "ffprobe") -> tuple[SourceInfo | None, ...]:
+    """Every video clip's source probed, in parallel (images need no probe: None)."""
+    videos = {i: clip.path for i, clip in enumerate(composition.clips) if clip.kind == "video"}
+    if not videos:
+        return tuple(None for _ in composition.clips)
+    with ThreadPoolExecutor(max_workers=min(8, len(videos))) as pool:
+        found = dict(zip(videos, pool.map(lambda path: probe_source(path, ffprobe=ffprobe), videos.values())))
+    return tuple(found.get(i) for i in range(len(composition.clips)))
 
 
 def probe_output(path: str | Path, *, ffprobe: str = "ffprobe") -> dict:
@@ -166,6 +211,35 @@ def loudness_gain(composition: Composition, *, sources: list[SourceInfo | None] 
     return gain
 
 
+def _audio_needs_probe(composition: Composition) -> bool:
+    """Whether any clip's own sound could join the mix: only then does the mix depend on the probes."""
+    return any(clip.kind == "video" and (clip.has_audio is True or (clip.has_audio is None and composition.voiceover is None))
+               for clip in composition.clips)
+
+
+def prepare(composition: Composition, *, ffmpeg: str | None = None, ffprobe: str = "ffprobe",
+            timeout: float = 600) -> Prepared:
+    """Probe the sources and measure the mix's loudness: the same for every preset of ``composition``.
+
+    When no clip's own sound can be in the mix, the loudness is measured while the sources
+    are probed."""
+    composition.validate()
+    ffmpeg = ffmpeg or default_ffmpeg()
+    if _audio_needs_probe(composition):
+        sources = probe_sources(composition, ffprobe=ffprobe)
+        flags = clip_audio_flags(composition, sources)
+        gain = loudness_gain(composition, sources=list(sources), ffmpeg=ffmpeg, timeout=timeout) \
+            if has_audio_mix(composition, flags) else None
+        return Prepared(sources=sources, gain=gain)
+    if composition.voiceover is None and composition.music is None:
+        return Prepared(sources=probe_sources(composition, ffprobe=ffprobe), gain=None)
+    # The mix is the voiceover and the music alone: measure it while the sources are probed.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        measuring = pool.submit(loudness_gain, composition, ffmpeg=ffmpeg, timeout=timeout)
+        sources = probe_sources(composition, ffprobe=ffprobe)
+        return Prepared(sources=sources, gain=measuring.result())
+
+
 def _reader(stream, sink) -> None:
     for line in iter(stream.readline, ""):
         sink(line)
@@ -231,13 +305,16 @@ def run_ffmpeg(cmd: list[str], *, total: float, progress: ProgressCallback | Non
 
 def render(composition: Composition, preset: Preset, out_path: str | Path, *, encoding: Encoding = Encoding(),
            progress: ProgressCallback | None = None, should_cancel: CancelCheck | None = None,
-           ffmpeg: str = "ffmpeg", ffprobe: str = "ffprobe", fonts_dir: str | Path | None = None,
-           timeout: float | None = None, base: float = 0.0, span: float = 100.0) -> RenderResult:
+           ffmpeg: str | None = None, ffprobe: str = "ffprobe", fonts_dir: str | Path | None = None,
+           timeout: float | None = None, base: float = 0.0, span: float = 100.0,
+           prepared: Prepared | None = None) -> RenderResult:
     """Render ``composition`` for ``preset`` into ``out_path`` (MP4, H.264 + AAC).
 
     ``progress(percent, message)`` is called as the render advances (``base``..``base+span``);
     ``should_cancel()`` is polled several times a second, and True stops ffmpeg, removes the
     partial file and raises :class:`RenderCanceled`. Failures raise :class:`RenderError`.
+    ``prepared`` is :func:`prepare`'s result when several cuts of one composition are made
+    (else it is worked out here); ``ffmpeg`` defaults to :func:`default_ffmpeg`.
     """
     composition.validate()
     out_path = Path(out_path)
@@ -250,16 +327,13 @@ def render(composition: Composition, preset: Preset, out_path: str | Path, *, en
         if progress is not None:
             progress(round(base + span * percent / 100, 1), message)
 
-    sources = [probe_source(clip.path, ffprobe=ffprobe) if clip.kind == "video" else None
-               for clip in composition.clips]
-    flags = clip_audio_flags(composition, sources)
-
+    ffmpeg = ffmpeg or default_ffmpeg()
     if should_cancel is not None and should_cancel():
         raise RenderCanceled("render canceled")
-    report(0, "measuring loudness")
-    gain = None
-    if has_audio_mix(composition, flags):
-        gain = loudness_gain(composition, sources=sources, ffmpeg=ffmpeg, timeout=timeout)
+    if prepared is None:
+        report(0, "measuring loudness")
+        prepared = prepare(composition, ffmpeg=ffmpeg, ffprobe=ffprobe, timeout=timeout)
+    gain = prepared.gain
     report(MEASURE_SHARE, "rendering")
 
     encoder = resolve_encoder(encoding, ffmpeg=ffmpeg)
@@ -275,7 +349,7 @@ def render(composition: Composition, preset: Preset, out_path: str | Path, *, en
             ass_path = Path(workdir) / "captions.ass"
             ass_path.write_text(script, encoding="utf-8")
         cmd = build_command(composition=composition, preset=preset, out_path=temp_out, encoding=encoding,
-                            ass_path=ass_path, fonts_dir=fonts_dir, gain=gain, sources=sources,
+                            ass_path=ass_path, fonts_dir=fonts_dir, gain=gain, sources=prepared.sources,
                             encoder=encoder, ffmpeg=ffmpeg)
         try:
             run_ffmpeg(cmd, total=total, progress=progress, should_cancel=should_cancel, timeout=timeout,

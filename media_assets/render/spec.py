@@ -117,6 +117,8 @@ class SourceInfo:
     height: int = 0
     has_audio: bool = False
     color_space: str | None = None  # ffprobe's color_space, None when untagged
+    pix_fmt: str | None = None
+    color_range: str | None = None  # "tv" or "pc", None when untagged
 
 
 @dataclass(frozen=True)

@@ -51,8 +51,11 @@ def test_it_crossfades_only_the_overlapping_frames_and_concatenates_the_rest() -
     assert "[tv0pre]trim=start_frame=45:end_frame=60" in graph
     assert "[hv1pre]trim=start_frame=0:end_frame=15" in graph
     assert "[tv1pre]trim=start_frame=48:end_frame=60" in graph
-    assert "[tv0][hv1]xfade=transition=fade:duration=0.5:offset=0,format=yuv420p[xv1]" in graph
-    assert "[tv1][hv2]xfade=transition=wiperight:duration=0.4:offset=0" in graph
+    # Crossfades and wipes blend plane by plane in yuv420p.
+    assert "[tv0]format=yuv420p,extractplanes=y+u+v[xv1ty][xv1tu][xv1tv]" in graph
+    assert "[xv1tu][xv1hu]xfade=transition=fade:duration=0.5:offset=0[xv1u]" in graph
+    assert "[xv1y][xv1u][xv1v]mergeplanes=0x001020:yuv420p" in graph
+    assert "[xv2tv][xv2hv]xfade=transition=wiperight:duration=0.4:offset=0[xv2v]" in graph
     assert "[bv0][xv1][bv1][xv2][bv2]concat=n=5:v=1:a=0" in graph
 
 
