@@ -283,8 +283,10 @@ def _clip_video(clip: Clip, index: int, input_index: int, preset: Preset, out: s
             y = f"'(ih-ih/zoom)*{_num(fy)}'"
             parts.append(
                 f"[{input_index}:v]{_cover_crop(preset, focus)},{_to_output_format(preset, size=(ow, oh))},"
+                # zoompan already makes exactly `frames` frames at the output rate; an fps filter
+                # after it would drop the last one (it has no duration at the end of the stream).
                 f"zoompan=z={z}:x={x}:y={y}:d={frames}:s={preset.width}x{preset.height}:fps={fps},"
-                f"setsar=1,{tail}[{out}]"
+                f"setsar=1,{tail.removeprefix(f'fps={fps},')}[{out}]"
             )
             return parts
         # Still image without motion: fit once, then repeat the same frame (no pixel work).

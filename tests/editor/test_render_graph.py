@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
 
-from media_assets.render.graph import AudioGain, build_audio_measure_command, build_command, escape_filter_value
+from media_assets.render.graph import AudioGain, build_audio_measure_command, build_command, escape_filter_value, frame_plan
+from media_assets.render.presets import PRESETS
 from media_assets.render.spec import (
     Captions,
     Clip,
@@ -137,3 +139,56 @@ def test_it_converts_to_bt709_from_the_source_matrix_or_the_hd_convention() -> N
     graph = _graph(build_command(composition=_comp(), preset=TALL, out_path="o.mp4", encoding=Encoding(),
                                  sources=tagged))
     assert "in_color_matrix=bt709" in graph and "in_color_matrix=smpte170m" in graph
+
+
+def test_it_rounds_clip_frames_on_the_timeline_so_the_cut_keeps_its_length() -> None:
+    # Six clips of 5.4167 s joined by 0.5 s crossfades: 30 s. Rounding each clip alone gave 162
+    # frames per clip and 897 in all; rounded on the timeline the cut has exactly 900 frames.
+    each = (30 + 5 * 0.5) / 6
+    comp = Composition(clips=tuple(Clip(f"{i}.mp4", duration=each) for i in range(6)),
+                       transitions=(Transition("crossfade", 0.5),) * 5)
+    plan = frame_plan(comp, 30)
+    assert plan.main == 900 == round(comp.duration * 30)
+    starts = comp.clip_starts()
+    first_frames = [sum(plan.clips[:i]) - sum(plan.overlaps[:i]) for i in range(6)]
+    assert all(abs(f / 30 - t) <= 0.5 / 30 + 1e-9 for f, t in zip(first_frames, starts))  # no drift from the audio
+    card = Composition(clips=comp.clips[:2], transitions=comp.transitions[:1],
+                       end_card=EndCard("Buy", duration=1.7, transition=Transition("crossfade", 0.35)))
+    card_plan = frame_plan(card, 30)
+    assert card_plan.main + card_plan.card - card_plan.card_overlap == math.floor(card.duration * 30 + 0.5)
+
+
+def test_it_dips_to_black_in_yuv444_and_blends_other_transitions_plane_by_plane() -> None:
+    comp = Composition(clips=(Clip("a.mp4", duration=2), Clip("b.mp4", duration=2), Clip("c.mp4", duration=2)),
+                       transitions=(Transition("dip_to_black", 0.5), Transition("slide", 0.5)))
+    graph = _graph(build_command(composition=comp, preset=TALL, out_path="o.mp4", encoding=Encoding()))
+    assert "[tv0][hv1]xfade=transition=fadeblack:duration=0.5:offset=0,format=yuv420p[xv1]" in graph
+    assert "extractplanes" not in graph.split("[xv1]")[0]
+    assert "[xv2ty][xv2hy]xfade=transition=slideleft" in graph and "mergeplanes=0x001020:yuv420p" in graph
+
+
+def test_it_stacks_a_contained_source_between_blurred_bands() -> None:
+    comp = Composition(clips=(Clip("wide.mp4", duration=1, fit="contain_blur"),))
+    wide = SourceInfo(1920, 1080, pix_fmt="yuv420p")
+    graph = _graph(build_command(composition=comp, preset=PRESETS["tiktok"], out_path="o.mp4", encoding=Encoding(),
+                                 sources=[wide]))
+    assert "scale=1080:608:flags=bicubic" in graph  # the whole picture across the width
+    assert "scale=1080:656:flags=fast_bilinear" in graph  # each band: only its own pixels scaled up
+    assert "[c0b0][c0pic][c0b1]vstack=inputs=3" in graph and "overlay" not in graph
+    tall = SourceInfo(720, 1280, pix_fmt="yuv420p")
+    graph = _graph(build_command(composition=comp, preset=PRESETS["youtube"], out_path="o.mp4", encoding=Encoding(),
+                                 sources=[tall]))
+    assert "scale=608:1080:flags=bicubic" in graph and "[c0b0][c0pic][c0b1]hstack=inputs=3" in graph
+
+
+def test_it_does_not_convert_a_source_already_in_the_output_format() -> None:
+    comp = Composition(clips=(Clip("v.mp4", duration=1),))
+    ready = SourceInfo(1080, 1920, pix_fmt="yuv420p", color_space="bt709")
+    graph = _graph(build_command(composition=comp, preset=PRESETS["tiktok"], out_path="o.mp4", encoding=Encoding(),
+                                 sources=[ready]))
+    assert graph.startswith("[0:v]fps=30,setsar=1,setparams=range=tv:colorspace=bt709,") and "scale=" not in graph
+    for other in (SourceInfo(1080, 1920, pix_fmt="yuv420p", color_space="smpte170m"),
+                  SourceInfo(1080, 1920, pix_fmt="yuvj420p"), SourceInfo(1080, 1920, pix_fmt="yuv420p", color_range="pc")):
+        graph = _graph(build_command(composition=comp, preset=PRESETS["tiktok"], out_path="o.mp4",
+                                     encoding=Encoding(), sources=[other]))
+        assert "scale=1080:1920" in graph

@@ -1,14 +1,14 @@
-"""Runner behaviour: progress, cancel, errors, encoder choice."""
+"""Runner behaviour: progress, cancel, errors, encoder choice, work shared between cuts, ffmpeg builds."""
 
 from __future__ import annotations
 
 import pytest
 
-from media_assets.render import RenderCanceled, RenderError, render
+from media_assets.render import RenderCanceled, RenderError, render, render_all, runner
 from media_assets.render.runner import nvenc_available, resolve_encoder
-from media_assets.render.spec import Clip, Composition, Encoding
+from media_assets.render.spec import Clip, Composition, Encoding, Transition, Voiceover
 
-from .conftest import TALL
+from .conftest import TALL, WIDE, probe
 
 
 def test_it_reports_progress_up_to_100(media, tmp_path) -> None:
@@ -45,3 +45,39 @@ def test_it_uses_nvenc_only_when_a_test_encode_works() -> None:
     expected = "nvenc" if nvenc_available() else "x264"
     assert resolve_encoder(Encoding(encoder="auto")) == expected
     assert resolve_encoder(Encoding(encoder="nvenc")) == expected
+
+
+def test_it_probes_and_measures_loudness_once_for_every_cut(media, tmp_path, monkeypatch) -> None:
+    calls = {"measure": 0, "probe": 0}
+    measure, probe = runner.measure_loudness, runner.probe_source
+
+    def counting_measure(*args, **kwargs):
+        calls["measure"] += 1
+        return measure(*args, **kwargs)
+
+    def counting_probe(*args, **kwargs):
+        calls["probe"] += 1
+        return probe(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "measure_loudness", counting_measure)
+    monkeypatch.setattr(runner, "probe_source", counting_probe)
+    comp = Composition(clips=(Clip(media["bars.mp4"], duration=1.0), Clip(media["testsrc.mp4"], duration=1.0)),
+                       voiceover=Voiceover(media["voice.wav"]))
+    results = render_all(comp, [TALL, WIDE], tmp_path, encoding=Encoding(encoder="x264"))
+    assert set(results) == {"tall", "wide"}
+    assert calls["probe"] == 2  # one per source, not per cut
+    assert 1 <= calls["measure"] <= 2  # the mix once (twice when the limiter works), not per cut
+    assert all(r.loudness_gain_db == results["tall"].loudness_gain_db for r in results.values())
+
+
+def test_it_renders_with_the_system_ffmpeg_as_well(media, tmp_path) -> None:
+    """Without the imageio-ffmpeg build (or with RENDER_FFMPEG=ffmpeg) Debian's ffmpeg renders the same graph."""
+    comp = Composition(clips=(Clip(media["bars.mp4"], duration=1.0), Clip(media["testsrc.mp4"], duration=1.0),
+                              Clip(media["photo.png"], kind="image", duration=1.0)),
+                       transitions=(Transition("wipe", 0.3), Transition("dip_to_black", 0.3)),
+                       voiceover=Voiceover(media["voice.wav"]))
+    result = render(comp, TALL, tmp_path / "system.mp4", encoding=Encoding(encoder="x264"), ffmpeg="ffmpeg")
+    video = next(s for s in probe(result.path)["streams"] if s["codec_type"] == "video")
+    assert (video["width"], video["height"], video["pix_fmt"]) == (TALL.width, TALL.height, "yuv420p")
+    assert video["color_primaries"] == video["color_transfer"] == video["color_space"] == "bt709"
+    assert int(video["nb_frames"]) == round(comp.duration * 30)
