@@ -413,7 +413,9 @@ def _audio_graph(composition: Composition, inputs: _Inputs, clip_inputs: dict[in
             ceiling = 10 ** (LIMITER_CEILING_DB / 20)
             chain += f",alimiter=limit={ceiling:.4f}:attack=5:release=80:level=false:latency=true"
     if measure:
-        chain += f",ebur128=peak=true:framelog=verbose,{fmt}"
+        # True peak (4x oversampling) only matters before the limiter is in the chain.
+        peak = "peak=true:" if gain is None else ""
+        chain += f",ebur128={peak}framelog=verbose,{fmt}"
     else:
         chain += f",{fmt}"
     parts.append(chain + "[aout]")
