@@ -26,7 +26,7 @@ from concurrent.futures import wait as futures_wait
 from typing import Any, Callable, Iterable
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -233,3 +233,8 @@ def _guarded(fn: Callable[[Any], Any], item: Any, *, close: bool) -> Any:
         if close:
             connection.close()  # a broken connection must not poison this thread's next steps
         return None
+    finally:
+        if close:
+            # A step thread lives on between steps; its connection follows DB_CONN_MAX_AGE as a
+            # request's would (closed now with the default 0, kept for reuse when it is set).
+            close_old_connections()
