@@ -14,8 +14,8 @@ from rest_framework.views import APIView
 from audio import selectors, services
 from audio.models import AudioRequest
 from audio.providers.registry import DEFAULT_MUSIC, DEFAULT_TRANSCRIPTION, DEFAULT_TTS, tts_providers
-from campaigns.apis import workspace_for_create
 from campaigns import selectors as tenancy
+from campaigns.apis import workspace_for_create
 from campaigns.models import Campaign
 from media_assets.models import MediaAsset
 from mediastudio.lib.api import StudioPagination
@@ -28,7 +28,6 @@ class _ScopedField(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self):
         return tenancy.scoped(super().get_queryset(), user=self.context["request"].user)
-
 
 
 class JobStateSerializer(serializers.Serializer):

@@ -14,11 +14,10 @@ from audio import selectors, services
 from audio.apis import captions_response
 from audio.forms import MusicForm, TranscribeForm, VoiceoverForm
 from audio.providers.registry import get_tts_provider
-from campaigns.views import current_workspace
 from campaigns.selectors import require_write, scoped_get
+from campaigns.views import current_workspace
 from mediastudio.lib.exceptions import ApplicationError
 from mediastudio.lib.providers import ProviderError
-
 
 
 def _voices():

@@ -23,7 +23,6 @@ BENCH_POLL_INTERVAL = float(os.environ.get("BENCH_POLL_INTERVAL", "5"))
 SAFE_FETCH_ALLOW_LOOPBACK = True  # the fake vendor serves its results from 127.0.0.1
 
 
-
 def _provider_classes():
     from generation.providers.base import (
         RUNNING,

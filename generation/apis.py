@@ -15,8 +15,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns.apis import workspace_for_create
 from campaigns import selectors as campaign_selectors
+from campaigns.apis import workspace_for_create
 from campaigns.models import PLATFORM_CHOICES, Campaign, Element
 from generation import selectors, services, strategy
 from generation.models import VideoAttempt, VideoBatch, VideoGeneration
@@ -49,7 +49,6 @@ PLATFORMS = [k for k, _ in PLATFORM_CHOICES]
 
 
 # ---------------------------------------------------------------------------- helpers
-
 
 
 class ScopedField(serializers.PrimaryKeyRelatedField):

@@ -11,12 +11,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
-from campaigns.views import current_workspace
 from campaigns import selectors as campaign_selectors
+from campaigns.views import current_workspace
 from generation import selectors, services, strategy
 from generation.forms import GenerateModelForm
 from mediastudio.lib.exceptions import ApplicationError
-
 
 
 def _model_info(providers: list[dict]) -> dict[str, dict]:

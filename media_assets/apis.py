@@ -10,8 +10,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns.apis import workspace_for_create
 from campaigns import selectors as campaign_selectors
+from campaigns.apis import workspace_for_create
 from campaigns.models import Campaign, Element
 from media_assets import selectors, services
 from media_assets.models import MediaAsset
@@ -94,7 +94,6 @@ LIST_FILTERS = [
     OpenApiParameter("tag", str),
     OpenApiParameter("q", str, description="Search in title, file name and tags."),
 ]
-
 
 
 def _int_param(request, name):

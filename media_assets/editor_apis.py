@@ -14,8 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audio.models import AudioRequest
-from campaigns.apis import workspace_for_create
 from campaigns import selectors as campaign_selectors
+from campaigns.apis import workspace_for_create
 from campaigns.models import Campaign, Universe
 from media_assets import editor_services as services
 from media_assets.compositions import Composition, CompositionClip, Render
@@ -195,7 +195,6 @@ class PresetOutputSerializer(serializers.Serializer):
 
 
 # ---------------------------------------------------------------------------- helpers
-
 
 
 def _composition_queryset():

@@ -610,6 +610,12 @@ def _fetch_sources(assets: list[MediaAsset], workdir: Path) -> dict[int, Path]:
     return paths
 
 
+def _failure_text(exc: RenderError) -> tuple[str, str]:
+    """The end of ffmpeg's log (kept on the Render row) and its first line (the job's error)."""
+    message = str(exc)[-4000:]
+    return message, message.splitlines()[0] if message else "render failed"
+
+
 def render_execute(*, job: Any, reporter: Any) -> dict[str, Any]:
     """The render job's work: each queued cut rendered, probed and stored as a rendered asset of
     the composition's workspace and campaign, linked from its Render row. Progress goes into the
@@ -641,8 +647,7 @@ def render_execute(*, job: Any, reporter: Any) -> dict[str, Any]:
         try:  # probes and loudness are the same for every cut: worked out once
             prepared = prepare(spec, ffmpeg=ffmpeg, timeout=max(300.0, spec.duration * factor))
         except RenderError as exc:
-            message = str(exc)[-4000:]
-            raise RenderFailed(message.splitlines()[0] if message else "render failed") from exc
+            raise RenderFailed(_failure_text(exc)[1]) from exc
         for row in todo:
             n = renders.index(row)
             preset = get_preset(row.preset)
@@ -660,9 +665,9 @@ def render_execute(*, job: Any, reporter: Any) -> dict[str, Any]:
             except RenderCanceled:
                 raise JobCanceled() from None
             except RenderError as exc:
-                message = str(exc)[-4000:]
+                message, headline = _failure_text(exc)
                 Render.objects.filter(pk=row.pk).update(status=Render.Status.FAILED, error=message, finished_at=timezone.now())
-                raise RenderFailed(f"{label}: {message.splitlines()[0] if message else 'render failed'}") from exc
+                raise RenderFailed(f"{label}: {headline}") from exc
             if reporter.canceled():
                 raise JobCanceled()
             asset = asset_create_from_file(

@@ -15,9 +15,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from audio.models import AudioRequest
-from campaigns.views import current_workspace
 from campaigns.models import Campaign, Universe
 from campaigns.selectors import role_for, scoped, scoped_get
+from campaigns.views import current_workspace
 from media_assets import editor_services as services
 from media_assets.compositions import Composition, CompositionClip
 from media_assets.editor_apis import CompositionOutputSerializer
@@ -27,7 +27,6 @@ from media_assets.render.presets import PRESETS
 from media_assets.services import asset_create_from_file
 from media_assets.storage import media_temp_dir
 from media_assets.validation import MediaRejected
-
 
 
 class CompositionNewForm(forms.Form):

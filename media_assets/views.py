@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from campaigns.views import current_workspace
 from campaigns.selectors import scoped_get
+from campaigns.views import current_workspace
 from media_assets import selectors, services
 from media_assets.forms import AssetEditForm, AssetFilterForm, AssetUploadForm
 from media_assets.models import MediaAsset
@@ -25,7 +25,6 @@ from media_assets.validation import MediaRejected
 from mediastudio.lib.exceptions import ApplicationError
 
 PAGE_SIZE = 48
-
 
 
 def _wants_json(request) -> bool:

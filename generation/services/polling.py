@@ -19,8 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections import defaultdict
 import threading
+from collections import defaultdict
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from typing import Any, Callable, Iterable

@@ -44,6 +44,9 @@ IMAGE_OVERSCAN = 1.5  # images are scaled once to this multiple so zoompan moves
 PUSH_IN_ZOOM = 0.10
 DRIFT_ZOOM = 1.08
 
+# Frames tagged as what the encoder writes (newer ffmpeg takes the stream's colour fields from them).
+BT709_FRAMES = "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709"
+
 XFADE_NAMES = {
     ("crossfade", "left"): "fade",
     ("crossfade", "right"): "fade",
@@ -141,8 +144,7 @@ def _xfade(tail: str, head: str, out: str, transition: Transition, seconds: floa
     parts = [f"[{tail}]format=yuv420p,extractplanes=y+u+v[{out}ty][{out}tu][{out}tv]",
              f"[{head}]format=yuv420p,extractplanes=y+u+v[{out}hy][{out}hu][{out}hv]"]
     parts += [f"[{out}t{p}][{out}h{p}]{xfade}[{out}{p}]" for p in "yuv"]
-    parts.append(f"[{out}y][{out}u][{out}v]mergeplanes=0x001020:yuv420p,setparams=range=tv:colorspace=bt709,"
-                 f"setsar=1[{out}]")
+    parts.append(f"[{out}y][{out}u][{out}v]mergeplanes=0x001020:yuv420p,{BT709_FRAMES},setsar=1[{out}]")
     return parts
 
 
@@ -236,27 +238,24 @@ def _contain_blur(preset: Preset, src: str, out: str, tag: str, in_matrix: str,
             f"[{tag}bgo][{tag}fgo]overlay=x=(W-w)/2:y=(H-h)/2:format=yuv420[{out}]",
         ]
     fw, fh = size
-    vertical = fw == w  # bands above and below (else left and right)
+    vertical = fw == w  # bands above and below the picture (else left and right of it)
     gap = h - fh if vertical else w - fw
-    first = gap // 4 * 2
-    bands = [(f"{tag}b0", first, 0), (f"{tag}b1", gap - first, 1)]
-    bands = [b for b in bands if b[1] > 0]
+    first = gap // 4 * 2  # even, as yuv420p needs
+    sides = [(f"{tag}b0", first, True), (f"{tag}b1", gap - first, False)]
+    bands = [(name, length, at_start) for name, length, at_start in sides if length > 0]
     parts = [f"[{src}]split=2[{tag}bg][{tag}fg]", f"[{tag}bg]{fill},split={len(bands)}" + "".join(f"[{n}s]" for n, _, _ in bands)]
-    for name, length, side in bands:
+    for name, length, at_start in bands:
+        # The band's share of the small fill, scaled up to the band's size.
         if vertical:
             rows = min(sh, max(2, math.ceil(length * sh / h / 2) * 2))
-            crop = f"crop={sw}:{rows}:0:{0 if side == 0 else sh - rows}"
-            size_out = f"{w}:{length}"
+            crop, out_size = f"crop={sw}:{rows}:0:{0 if at_start else sh - rows}", f"{w}:{length}"
         else:
             cols = min(sw, max(2, math.ceil(length * sw / w / 2) * 2))
-            crop = f"crop={cols}:{sh}:{0 if side == 0 else sw - cols}:0"
-            size_out = f"{length}:{h}"
-        parts.append(f"[{name}s]{crop},scale={size_out}:flags=fast_bilinear,setsar=1[{name}]")
+            crop, out_size = f"crop={cols}:{sh}:{0 if at_start else sw - cols}:0", f"{length}:{h}"
+        parts.append(f"[{name}s]{crop},scale={out_size}:flags=fast_bilinear,setsar=1[{name}]")
     parts.append(f"[{tag}fg]{_to_output_format(preset, in_matrix=in_matrix, size=size)}[{tag}pic]")
-    labels = [f"[{bands[0][0]}]"] if bands and bands[0][2] == 0 else []
-    labels.append(f"[{tag}pic]")
-    labels += [f"[{n}]" for n, _, side in bands if side == 1]
-    parts.append(f"{''.join(labels)}{'vstack' if vertical else 'hstack'}=inputs={len(labels)}[{out}]")
+    stacked = [f"[{n}]" for n, _, at_start in bands if at_start] + [f"[{tag}pic]"] + [f"[{n}]" for n, _, at_start in bands if not at_start]
+    parts.append(f"{''.join(stacked)}{'vstack' if vertical else 'hstack'}=inputs={len(stacked)}[{out}]")
     return parts
 
 
@@ -267,7 +266,8 @@ def _clip_video(clip: Clip, index: int, input_index: int, preset: Preset, out: s
     fit, focus = clip.fit_for(preset.key), clip.focus_for(preset.key)
     tag = f"c{index}"
     # Frame-exact length: the joins below cut clips by frame number, not by float time.
-    tail = f"fps={fps},trim=end_frame={frames},setpts=PTS-STARTPTS,settb=AVTB"
+    cut = f"trim=end_frame={frames},setpts=PTS-STARTPTS,settb=AVTB"
+    tail = f"fps={fps},{cut}"
     parts: list[str] = []
     if clip.kind == "image":
         if fit == "cover" and clip.motion != "none":
@@ -286,7 +286,7 @@ def _clip_video(clip: Clip, index: int, input_index: int, preset: Preset, out: s
                 # zoompan already makes exactly `frames` frames at the output rate; an fps filter
                 # after it would drop the last one (it has no duration at the end of the stream).
                 f"zoompan=z={z}:x={x}:y={y}:d={frames}:s={preset.width}x{preset.height}:fps={fps},"
-                f"setsar=1,{tail.removeprefix(f'fps={fps},')}[{out}]"
+                f"setsar=1,{cut}[{out}]"
             )
             return parts
         # Still image without motion: fit once, then repeat the same frame (no pixel work).
@@ -301,7 +301,7 @@ def _clip_video(clip: Clip, index: int, input_index: int, preset: Preset, out: s
     # Videos: pad with the last frame in case the source is a little short, then trim exact.
     pad = f"tpad=stop_mode=clone:stop_duration={_num(2.0 / fps)}"
     if is_output_ready(source, preset):
-        parts.append(f"[{input_index}:v]fps={fps},setsar=1,setparams=range=tv:colorspace=bt709,{pad},{tail}[{out}]")
+        parts.append(f"[{input_index}:v]fps={fps},setsar=1,{BT709_FRAMES},{pad},{tail}[{out}]")
     elif fit == "cover":
         parts.append(
             f"[{input_index}:v]fps={fps},{_cover_crop(preset, focus)},{_to_output_format(preset, in_matrix=matrix)},"
@@ -559,8 +559,7 @@ def build_command(*, composition: Composition, preset: Preset, out_path: str | P
             opts += f":fontsdir={escape_filter_value(str(fonts_dir))}"
         parts.append(f"[{current}]ass={opts}[sub]")
         current = "sub"
-    # Tag the frames as well as the stream: newer ffmpeg takes the encoder's colour fields from them.
-    parts.append(f"[{current}]format=yuv420p,setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709[vout]")
+    parts.append(f"[{current}]format=yuv420p,{BT709_FRAMES}[vout]")
 
     audio_parts, audio_label = _audio_graph(composition, inputs, clip_inputs, flags, gain, measure=False)
     parts += audio_parts

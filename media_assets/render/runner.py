@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import collections
 import functools
-import shutil
 import json
 import math
 import os
@@ -98,7 +97,8 @@ def _run(cmd: list[str], *, timeout: float) -> subprocess.CompletedProcess[str]:
 
 @functools.lru_cache(maxsize=1)
 def default_ffmpeg() -> str:
-    """The ffmpeg that renders: the build shipped by the imageio-ffmpeg package, else ffmpeg on PATH.
+    """The ffmpeg that renders: the build shipped by the imageio-ffmpeg package, else ffmpeg on PATH
+    (``get_ffmpeg_exe`` itself falls back to the system's when the wheel has no binary).
 
     That build (FFmpeg 9) runs each decoder, the filter graph and the encoder in threads of
     their own, where Debian's 5.1 runs the whole filter graph between decoding and encoding
@@ -109,7 +109,7 @@ def default_ffmpeg() -> str:
 
         return get_ffmpeg_exe()
     except (ImportError, RuntimeError):
-        return shutil.which("ffmpeg") or "ffmpeg"
+        return "ffmpeg"
 
 
 def _tag(value: str | None) -> str | None:
@@ -231,13 +231,12 @@ def prepare(composition: Composition, *, ffmpeg: str | None = None, ffprobe: str
         gain = loudness_gain(composition, sources=list(sources), ffmpeg=ffmpeg, timeout=timeout) \
             if has_audio_mix(composition, flags) else None
         return Prepared(sources=sources, gain=gain)
-    if composition.voiceover is None and composition.music is None:
-        return Prepared(sources=probe_sources(composition, ffprobe=ffprobe), gain=None)
-    # The mix is the voiceover and the music alone: measure it while the sources are probed.
+    # The mix (if any) is the voiceover and the music alone: measured while the sources are probed.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        measuring = pool.submit(loudness_gain, composition, ffmpeg=ffmpeg, timeout=timeout)
+        measuring = pool.submit(loudness_gain, composition, ffmpeg=ffmpeg, timeout=timeout) \
+            if composition.voiceover is not None or composition.music is not None else None
         sources = probe_sources(composition, ffprobe=ffprobe)
-        return Prepared(sources=sources, gain=measuring.result())
+        return Prepared(sources=sources, gain=measuring.result() if measuring else None)
 
 
 def _reader(stream, sink) -> None:

@@ -11,11 +11,11 @@ Tests point providers at local fake servers by configuring their base URL; nothi
 from __future__ import annotations
 
 import functools
-import threading
 import logging
 import random
 import re
 import ssl
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass

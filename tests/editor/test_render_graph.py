@@ -7,7 +7,14 @@ import re
 
 import pytest
 
-from media_assets.render.graph import AudioGain, build_audio_measure_command, build_command, escape_filter_value, frame_plan
+from media_assets.render.graph import (
+    BT709_FRAMES,
+    AudioGain,
+    build_audio_measure_command,
+    build_command,
+    escape_filter_value,
+    frame_plan,
+)
 from media_assets.render.presets import PRESETS
 from media_assets.render.spec import (
     Captions,
@@ -186,7 +193,7 @@ def test_it_does_not_convert_a_source_already_in_the_output_format() -> None:
     ready = SourceInfo(1080, 1920, pix_fmt="yuv420p", color_space="bt709")
     graph = _graph(build_command(composition=comp, preset=PRESETS["tiktok"], out_path="o.mp4", encoding=Encoding(),
                                  sources=[ready]))
-    assert graph.startswith("[0:v]fps=30,setsar=1,setparams=range=tv:colorspace=bt709,") and "scale=" not in graph
+    assert graph.startswith(f"[0:v]fps=30,setsar=1,{BT709_FRAMES},") and "scale=" not in graph
     for other in (SourceInfo(1080, 1920, pix_fmt="yuv420p", color_space="smpte170m"),
                   SourceInfo(1080, 1920, pix_fmt="yuvj420p"), SourceInfo(1080, 1920, pix_fmt="yuv420p", color_range="pc")):
         graph = _graph(build_command(composition=comp, preset=PRESETS["tiktok"], out_path="o.mp4",
