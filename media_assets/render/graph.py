@@ -20,6 +20,7 @@ nothing written) and passes the gain back here, so the video is encoded once.
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,17 +48,16 @@ DRIFT_ZOOM = 1.08
 # Frames tagged as what the encoder writes (newer ffmpeg takes the stream's colour fields from them).
 BT709_FRAMES = "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709"
 
+# The transitions blended by ``xfade`` (dip to black and zoom are built from other filters).
 XFADE_NAMES = {
     ("crossfade", "left"): "fade",
     ("crossfade", "right"): "fade",
-    ("dip_to_black", "left"): "fadeblack",
-    ("dip_to_black", "right"): "fadeblack",
+    ("zoom", "left"): "fade",  # over the outgoing clip's push-in
+    ("zoom", "right"): "fade",
     ("wipe", "left"): "wipeleft",
     ("wipe", "right"): "wiperight",
     ("slide", "left"): "slideleft",
     ("slide", "right"): "slideright",
-    ("zoom", "left"): "zoomin",
-    ("zoom", "right"): "zoomin",
 }
 
 
@@ -133,15 +133,37 @@ def xfade_name(transition: Transition) -> str:
         raise SpecError(f"unknown transition {transition.kind!r}") from exc
 
 
-def _xfade(tail: str, head: str, out: str, transition: Transition, seconds: float) -> list[str]:
-    """The overlapping frames of two clips blended by ``xfade`` (which works in yuv444p only)."""
-    xfade = f"xfade=transition={xfade_name(transition)}:duration={_num(seconds)}:offset=0"
+def _xfade(tail: str, head: str, out: str, transition: Transition, frames: int, fps: int,
+           size: tuple[int, int]) -> list[str]:
+    """The ``frames`` overlapping frames of two clips joined by ``transition``, in yuv420p.
+
+    - Dip to black: the first half of the overlap fades the outgoing clip to black, the
+      second half fades the incoming one in (the ``fade`` filter works on yuv420p directly).
+    - Zoom: the outgoing clip pushes in (up to twice its size) while the incoming one
+      cross-fades over it.
+    - Crossfade, wipe, slide: ``xfade``. It works in yuv444p only, but these treat every
+      plane alike, so the yuv420p planes are blended one by one as grey pictures: no 444
+      round trip, and half the samples.
+    """
     if transition.kind == "dip_to_black":
-        # Black is not the same value on every plane: these frames go through yuv444p.
-        return [f"[{tail}][{head}]{xfade},format=yuv420p[{out}]"]
-    # The others treat every plane alike, so the yuv420p planes are blended one by one as
-    # grey pictures: no 444 round trip, and half the samples.
-    parts = [f"[{tail}]format=yuv420p,extractplanes=y+u+v[{out}ty][{out}tu][{out}tv]",
+        half = frames // 2
+        fade_in = f"fade=t=in:nb_frames={frames - half}"
+        if half == 0:
+            return [f"[{tail}]nullsink", f"[{head}]{fade_in}[{out}]"]
+        return [f"[{tail}]trim=end_frame={half},fade=t=out:nb_frames={half}[{out}o]",
+                f"[{head}]trim=start_frame={half},setpts=PTS-STARTPTS,{fade_in}[{out}i]",
+                f"[{out}o][{out}i]concat=n=2:v=1:a=0[{out}]"]
+    seconds = _num(frames / fps)
+    xfade = f"xfade=transition={xfade_name(transition)}:duration={seconds}:offset=0"
+    if transition.kind == "zoom":
+        width, height = size
+        grow = f"(1+n/{frames})"
+        # Frames are already in the output format: same matrix and range in and out.
+        tail_chain = (f"scale=w='trunc({width}*{grow}/2)*2':h='trunc({height}*{grow}/2)*2':eval=frame:flags=bilinear,"
+                      f"crop={width}:{height},setsar=1,format=yuv420p")
+    else:
+        tail_chain = "format=yuv420p"
+    parts = [f"[{tail}]{tail_chain},extractplanes=y+u+v[{out}ty][{out}tu][{out}tv]",
              f"[{head}]format=yuv420p,extractplanes=y+u+v[{out}hy][{out}hu][{out}hv]"]
     parts += [f"[{out}t{p}][{out}h{p}]{xfade}[{out}{p}]" for p in "yuv"]
     parts.append(f"[{out}y][{out}u][{out}v]mergeplanes=0x001020:yuv420p,{BT709_FRAMES},setsar=1[{out}]")
@@ -314,10 +336,24 @@ def _clip_video(clip: Clip, index: int, input_index: int, preset: Preset, out: s
     return parts
 
 
-def _clip_input(inputs: _Inputs, clip: Clip) -> int:
+def decoder_threads(setting: int = 0, *, cores: int | None = None) -> int:
+    """Threads for each source's decoder: ``setting`` when given, else half the cores.
+
+    ffmpeg's own choice (a frame thread per core, plus one) costs about a sixth more CPU
+    than one thread on a two-core machine; with every core already busy encoding, the
+    extra threads only add synchronisation. Half the cores keeps a 4K decoder ahead of the
+    encoder on a bigger machine.
+    """
+    if setting > 0:
+        return setting
+    return max(1, (cores if cores is not None else os.cpu_count() or 2) // 2)
+
+
+def _clip_input(inputs: _Inputs, clip: Clip, decode_threads: int = 0) -> int:
     if clip.kind == "image":
         return inputs.add(clip.path)
-    return inputs.add(clip.path, "-ss", _num(clip.in_point), "-t", _num(clip.length + 0.1))
+    threads = ["-threads", str(decode_threads)] if decode_threads > 0 else []
+    return inputs.add(clip.path, *threads, "-ss", _num(clip.in_point), "-t", _num(clip.length + 0.1))
 
 
 def clip_audio_flags(composition: Composition, sources: Sequence[SourceInfo | None] | None) -> list[bool]:
@@ -478,7 +514,7 @@ def build_command(*, composition: Composition, preset: Preset, out_path: str | P
     plan = frame_plan(composition, fps)
     clip_inputs: dict[int, int] = {}
     for i, clip in enumerate(composition.clips):
-        clip_inputs[i] = _clip_input(inputs, clip)
+        clip_inputs[i] = _clip_input(inputs, clip, decoder_threads(encoding.decode_threads))
         source = sources[i] if sources is not None and i < len(sources) else None
         parts += _clip_video(clip, i, clip_inputs[i], preset, f"v{i}", source, plan.clips[i])
 
@@ -526,7 +562,7 @@ def build_command(*, composition: Composition, preset: Preset, out_path: str | P
                 if previous_tail is None or transition is None:  # pragma: no cover - built above
                     raise SpecError("transition without a preceding clip")
                 joined = f"x{label}"
-                parts += _xfade(previous_tail, name, joined, transition, head / fps)
+                parts += _xfade(previous_tail, name, joined, transition, head, fps, (width, height))
                 segments.append(joined)
             elif kind == "b":
                 segments.append(name)

@@ -12,6 +12,7 @@ from media_assets.render.graph import (
     AudioGain,
     build_audio_measure_command,
     build_command,
+    decoder_threads,
     escape_filter_value,
     frame_plan,
 )
@@ -165,13 +166,29 @@ def test_it_rounds_clip_frames_on_the_timeline_so_the_cut_keeps_its_length() -> 
     assert card_plan.main + card_plan.card - card_plan.card_overlap == math.floor(card.duration * 30 + 0.5)
 
 
-def test_it_dips_to_black_in_yuv444_and_blends_other_transitions_plane_by_plane() -> None:
-    comp = Composition(clips=(Clip("a.mp4", duration=2), Clip("b.mp4", duration=2), Clip("c.mp4", duration=2)),
-                       transitions=(Transition("dip_to_black", 0.5), Transition("slide", 0.5)))
+def test_it_dips_to_black_by_halves_zooms_by_scaling_and_blends_the_rest_plane_by_plane() -> None:
+    comp = Composition(clips=tuple(Clip(f"{n}.mp4", duration=2) for n in "abcd"),
+                       transitions=(Transition("dip_to_black", 0.5), Transition("slide", 0.5), Transition("zoom", 0.5)))
     graph = _graph(build_command(composition=comp, preset=TALL, out_path="o.mp4", encoding=Encoding()))
-    assert "[tv0][hv1]xfade=transition=fadeblack:duration=0.5:offset=0,format=yuv420p[xv1]" in graph
-    assert "extractplanes" not in graph.split("[xv1]")[0]
+    # 15 overlapping frames: 7 of the outgoing clip fading out, then 8 of the incoming one fading in.
+    assert "[tv0]trim=end_frame=7,fade=t=out:nb_frames=7[xv1o]" in graph
+    assert "[hv1]trim=start_frame=7,setpts=PTS-STARTPTS,fade=t=in:nb_frames=8[xv1i]" in graph
+    assert "[xv1o][xv1i]concat=n=2:v=1:a=0[xv1]" in graph
+    assert "xfade" not in graph.split("[xv1]")[0] and "extractplanes" not in graph.split("[xv1]")[0]
     assert "[xv2ty][xv2hy]xfade=transition=slideleft" in graph and "mergeplanes=0x001020:yuv420p" in graph
+    zoom = graph.split(";[tv2]")[1].split(";")[0]
+    assert zoom.startswith("scale=w='trunc(320*(1+n/15)/2)*2'") and "eval=frame" in zoom and "crop=320:568" in zoom
+    assert "[xv3tu][xv3hu]xfade=transition=fade:duration=0.5:offset=0[xv3u]" in graph
+
+
+def test_it_gives_each_decoder_half_the_cores_unless_set() -> None:
+    assert decoder_threads(cores=2) == 1 and decoder_threads(cores=16) == 8 and decoder_threads(cores=1) == 1
+    assert decoder_threads(3, cores=2) == 3
+    comp = Composition(clips=(Clip("a.mp4", duration=1), Clip("p.png", kind="image", duration=1)))
+    cmd = build_command(composition=comp, preset=TALL, out_path="o.mp4", encoding=Encoding(decode_threads=2))
+    at = cmd.index("-threads")
+    assert cmd[at:at + 3] == ["-threads", "2", "-ss"] and at < cmd.index("a.mp4") < cmd.index("p.png")
+    assert cmd.count("-threads") == 1  # not for the still image, nor x264 (its own choice)
 
 
 def test_it_stacks_a_contained_source_between_blurred_bands() -> None:
