@@ -2,7 +2,7 @@
 
 Settings read here (all optional, ``getattr(settings, NAME, default)``):
 RENDER_ENCODER ("auto" | "x264" | "nvenc"), RENDER_CRF, RENDER_PRESET, RENDER_THREADS (0: ffmpeg
-decides), RENDER_DECODE_THREADS (0: half the cores), RENDER_TIMEOUT_FACTOR (seconds of ffmpeg time allowed per second of output, min 300 s),
+decides), RENDER_TIMEOUT_FACTOR (seconds of ffmpeg time allowed per second of output, min 300 s),
 CAPTION_MAX_CHARS_PER_LINE / CAPTION_MAX_LINES / CAPTION_MAX_CUE_SECONDS (cue grouping of a
 voiceover's words, shared with the audio app).
 
@@ -84,7 +84,6 @@ def render_encoding() -> rs.Encoding:
         crf=int(getattr(settings, "RENDER_CRF", 20)),
         preset=str(getattr(settings, "RENDER_PRESET", "veryfast")),
         threads=int(getattr(settings, "RENDER_THREADS", 0)),
-        decode_threads=int(getattr(settings, "RENDER_DECODE_THREADS", 0)),
     )
 
 

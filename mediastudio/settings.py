@@ -217,7 +217,6 @@ RENDER_CRF = env_int("RENDER_CRF", 20, minimum=0)
 RENDER_PRESET = env_str("RENDER_PRESET", "veryfast")
 RENDER_ENCODER = env_str("RENDER_ENCODER", "auto")  # auto | x264 | nvenc
 RENDER_THREADS = env_int("RENDER_THREADS", 0, minimum=0)  # x264 threads; 0: its own choice
-RENDER_DECODE_THREADS = env_int("RENDER_DECODE_THREADS", 0, minimum=0)  # per source decoder; 0: half the cores
 
 # Secrets at rest (OAuth tokens, per-workspace provider keys): Fernet keys, newest first.
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])

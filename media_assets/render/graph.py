@@ -20,7 +20,6 @@ nothing written) and passes the gain back here, so the video is encoded once.
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,7 +47,7 @@ DRIFT_ZOOM = 1.08
 # Frames tagged as what the encoder writes (newer ffmpeg takes the stream's colour fields from them).
 BT709_FRAMES = "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709"
 
-# The transitions blended by ``xfade`` (dip to black and zoom are built from other filters).
+# The transitions blended by ``xfade`` (dip to black is two ``fade`` halves instead).
 XFADE_NAMES = {
     ("crossfade", "left"): "fade",
     ("crossfade", "right"): "fade",
@@ -336,24 +335,10 @@ def _clip_video(clip: Clip, index: int, input_index: int, preset: Preset, out: s
     return parts
 
 
-def decoder_threads(setting: int = 0, *, cores: int | None = None) -> int:
-    """Threads for each source's decoder: ``setting`` when given, else half the cores.
-
-    ffmpeg's own choice (a frame thread per core, plus one) costs about a sixth more CPU
-    than one thread on a two-core machine; with every core already busy encoding, the
-    extra threads only add synchronisation. Half the cores keeps a 4K decoder ahead of the
-    encoder on a bigger machine.
-    """
-    if setting > 0:
-        return setting
-    return max(1, (cores if cores is not None else os.cpu_count() or 2) // 2)
-
-
-def _clip_input(inputs: _Inputs, clip: Clip, decode_threads: int = 0) -> int:
+def _clip_input(inputs: _Inputs, clip: Clip) -> int:
     if clip.kind == "image":
         return inputs.add(clip.path)
-    threads = ["-threads", str(decode_threads)] if decode_threads > 0 else []
-    return inputs.add(clip.path, *threads, "-ss", _num(clip.in_point), "-t", _num(clip.length + 0.1))
+    return inputs.add(clip.path, "-ss", _num(clip.in_point), "-t", _num(clip.length + 0.1))
 
 
 def clip_audio_flags(composition: Composition, sources: Sequence[SourceInfo | None] | None) -> list[bool]:
@@ -514,7 +499,7 @@ def build_command(*, composition: Composition, preset: Preset, out_path: str | P
     plan = frame_plan(composition, fps)
     clip_inputs: dict[int, int] = {}
     for i, clip in enumerate(composition.clips):
-        clip_inputs[i] = _clip_input(inputs, clip, decoder_threads(encoding.decode_threads))
+        clip_inputs[i] = _clip_input(inputs, clip)
         source = sources[i] if sources is not None and i < len(sources) else None
         parts += _clip_video(clip, i, clip_inputs[i], preset, f"v{i}", source, plan.clips[i])
 

@@ -227,8 +227,7 @@ class Encoding:
     crf: int = 20
     preset: str = "veryfast"
     audio_bitrate: str = "160k"
-    threads: int = 0  # x264's threads; 0: its own choice
-    decode_threads: int = 0  # threads of each source's decoder; 0: half the cores (see graph.decoder_threads)
+    threads: int = 0
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from media_assets.render.graph import (
     AudioGain,
     build_audio_measure_command,
     build_command,
-    decoder_threads,
     escape_filter_value,
     frame_plan,
 )
@@ -179,16 +178,6 @@ def test_it_dips_to_black_by_halves_zooms_by_scaling_and_blends_the_rest_plane_b
     zoom = graph.split(";[tv2]")[1].split(";")[0]
     assert zoom.startswith("scale=w='trunc(320*(1+n/15)/2)*2'") and "eval=frame" in zoom and "crop=320:568" in zoom
     assert "[xv3tu][xv3hu]xfade=transition=fade:duration=0.5:offset=0[xv3u]" in graph
-
-
-def test_it_gives_each_decoder_half_the_cores_unless_set() -> None:
-    assert decoder_threads(cores=2) == 1 and decoder_threads(cores=16) == 8 and decoder_threads(cores=1) == 1
-    assert decoder_threads(3, cores=2) == 3
-    comp = Composition(clips=(Clip("a.mp4", duration=1), Clip("p.png", kind="image", duration=1)))
-    cmd = build_command(composition=comp, preset=TALL, out_path="o.mp4", encoding=Encoding(decode_threads=2))
-    at = cmd.index("-threads")
-    assert cmd[at:at + 3] == ["-threads", "2", "-ss"] and at < cmd.index("a.mp4") < cmd.index("p.png")
-    assert cmd.count("-threads") == 1  # not for the still image, nor x264 (its own choice)
 
 
 def test_it_stacks_a_contained_source_between_blurred_bands() -> None:
