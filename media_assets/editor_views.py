@@ -66,11 +66,15 @@ def _composition(request, pk, *, write: bool = False) -> Composition:
                       user=request.user, write=write, pk=pk)
 
 
+def _thumbnail_url(pk: int | str) -> str:
+    return f"/library/{pk}/preview/thumbnail/"
+
+
 def _asset_choice(asset: MediaAsset) -> dict:
     return {
         "id": asset.pk, "kind": asset.kind, "title": asset.display_name, "duration": asset.duration,
         "width": asset.width, "height": asset.height, "source": asset.source,
-        "thumbnail_url": f"/library/{asset.pk}/preview/thumbnail/" if asset.thumbnail else None,
+        "thumbnail_url": _thumbnail_url(asset.pk) if asset.thumbnail else None,
     }
 
 
@@ -95,6 +99,7 @@ def composition_edit(request, pk):
             Composition.objects.prefetch_related("clips__asset").get(pk=composition.pk), context={"request": request}
         ).data,
         "clips": [_asset_choice(a) for a in assets.filter(kind__in=["video", "image"]).order_by("-created_at")[:200]],
+        "thumbnail_url_template": _thumbnail_url("{id}"),  # for thumbnails made after the page loaded
         "audio": [_asset_choice(a) for a in assets.filter(kind="audio").order_by("-created_at")[:200]],
         "subtitles": [_asset_choice(a) for a in assets.filter(kind="subtitle").order_by("-created_at")[:100]],
         "caption_requests": [
@@ -110,7 +115,7 @@ def composition_edit(request, pk):
             "font": style.font_family, "highlight": style.highlight, "primary": style.primary,
             "outline": style.outline, "box": style.box_colour, "size": style.size,
             "palette": list(universe.palette or []) if universe else [],
-            "logo_url": f"/library/{universe.logo_id}/preview/thumbnail/" if universe and universe.logo_id else None,
+            "logo_url": _thumbnail_url(universe.logo_id) if universe and universe.logo_id else None,
             "has_logo": bool(universe and universe.logo_id),
         },
         "caption_sample": sample,

@@ -368,7 +368,27 @@
   (window.MediaStudioJobHooks = window.MediaStudioJobHooks || []).push((job) => {
     if (currentJob && job.id === currentJob) showJob(job);
     else if (job.kind === "render" && job.status === "succeeded") loadResults();
+    else if (job.kind === "ingest" && job.status === "succeeded") showThumbnail(job.result || {});
   });
+
+  // A file uploaded a moment ago gets its thumbnail when its ingest job has made it: the
+  // placeholders in the bin and on the timeline are swapped in place (no re-render, so a
+  // field being edited keeps its focus).
+  function showThumbnail(result) {
+    if (!result.asset_id || !(result.previews || []).includes("thumbnail")) return;
+    const url = data.thumbnail_url_template.replace("{id}", String(result.asset_id));
+    const swap = (holder, draggable) => {
+      const thumb = holder && holder.querySelector(".thumb.placeholder");
+      if (thumb) thumb.replaceWith(el("img", { src: url, alt: "", class: "thumb", ...(draggable ? { draggable: "false" } : {}) }));
+    };
+    data.clips.filter((a) => a.id === result.asset_id).forEach((a) => { a.thumbnail_url = url; });
+    swap(document.querySelector(`#bin-grid .bin-item[data-asset-id="${result.asset_id}"]`), false);
+    clips.forEach((c, i) => {
+      if (c.info.id !== result.asset_id) return;
+      c.info.thumbnail_url = url;
+      swap(document.querySelector(`#timeline li.clip[data-index="${i}"]`), true);
+    });
+  }
 
   function follow(jobId) {
     currentJob = jobId;

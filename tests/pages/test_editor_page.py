@@ -1,0 +1,44 @@
+"""The editor page in a real headless Chromium: a clip whose previews are still being made gets
+its thumbnail in the bin as soon as the ingest job finishes, without a reload."""
+
+import subprocess
+
+import pytest
+
+from media_assets.editor_services import composition_create
+from media_assets.models import MediaAsset
+from tests.conftest import server_user
+from tests.factories import WorkspaceFactory
+from tests.pages.conftest import log_in
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+
+def test_a_clip_still_ingesting_gets_its_thumbnail_in_the_bin_when_its_job_ends(stack, page, tmp_path):
+    clip = tmp_path / "beach-run.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24:duration=1",
+                    "-c:v", "libx264", "-pix_fmt", "yuv420p", str(clip)], check=True, timeout=60)
+    workspace = WorkspaceFactory(name="Editor Co")
+    server_user("eda", workspace)
+    stack.env["MEDIA_SYNC_PREVIEW_MAX_BYTES"] = "0"  # every upload's previews are made by an ingest job
+    stack.start(worker=False)
+    log_in(page, stack.url, "eda")
+    page.goto(f"{stack.url}/library/")
+    page.set_input_files("#id_files", str(clip))
+    page.wait_for_selector(".asset-card:has-text('beach-run')")
+    asset = MediaAsset.objects.get(workspace=workspace)
+    assert asset.status == MediaAsset.Status.INGESTING and not asset.thumbnail  # no worker yet: the job waits
+
+    composition = composition_create(workspace=workspace, title="Summer", clips=[])
+    page.goto(f"{stack.url}/editor/{composition.pk}/")
+    item = page.locator(f'#bin-grid .bin-item[data-asset-id="{asset.pk}"]')
+    item.locator(".thumb.placeholder").wait_for()
+    page.evaluate("window.__noReload = true")
+
+    stack.start(web=False)  # the worker makes the previews; its job event reaches the page over the websocket
+
+    item.locator("img.thumb").wait_for(timeout=60_000)
+    assert item.locator("img.thumb").evaluate("img => img.complete && img.naturalWidth > 0"), stack.log_text()
+    assert page.evaluate("window.__noReload") is True
+    asset.refresh_from_db()
+    assert asset.thumbnail
