@@ -1,4 +1,6 @@
 import os
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -39,3 +41,10 @@ def log_in(page, base_url: str, username: str, password: str = "pw-for-tests-123
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/")
+
+
+def make_clip(path: Path, *, source: str = "testsrc2", size: str = "320x180", rate: int = 24, seconds: float = 1) -> Path:
+    """A short H.264 clip made by ffmpeg from one of its test sources."""
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"{source}=size={size}:rate={rate}:duration={seconds}",
+                    "-c:v", "libx264", "-pix_fmt", "yuv420p", str(path)], check=True, timeout=60)
+    return path

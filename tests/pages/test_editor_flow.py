@@ -13,7 +13,7 @@ from audio.models import AudioRequest
 from media_assets.models import Composition, Render
 from tests.conftest import server_user
 from tests.factories import WorkspaceFactory
-from tests.pages.conftest import log_in
+from tests.pages.conftest import log_in, make_clip
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -31,10 +31,7 @@ CUTS = {"tiktok": (1080, 1920), "reels": (1080, 1920), "shorts": (1080, 1920), "
 def _make_sources(folder):
     paths = []
     for name, source, size, rate in SOURCES:
-        path = folder / name
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"{source}=size={size}:rate={rate}:duration=2",
-                        "-c:v", "libx264", "-pix_fmt", "yuv420p", str(path)], check=True, timeout=60)
-        paths.append(path)
+        paths.append(make_clip(folder / name, source=source, size=size, rate=rate, seconds=2))
     photo = folder / "bottle.png"
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "mandelbrot=size=800x600", "-frames:v", "1", str(photo)],
                    check=True, timeout=60)

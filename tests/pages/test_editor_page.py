@@ -1,23 +1,19 @@
 """The editor page in a real headless Chromium: a clip whose previews are still being made gets
 its thumbnail in the bin as soon as the ingest job finishes, without a reload."""
 
-import subprocess
-
 import pytest
 
 from media_assets.editor_services import composition_create
 from media_assets.models import MediaAsset
 from tests.conftest import server_user
 from tests.factories import WorkspaceFactory
-from tests.pages.conftest import log_in
+from tests.pages.conftest import log_in, make_clip
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 
 def test_a_clip_still_ingesting_gets_its_thumbnail_in_the_bin_when_its_job_ends(stack, page, tmp_path):
-    clip = tmp_path / "beach-run.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24:duration=1",
-                    "-c:v", "libx264", "-pix_fmt", "yuv420p", str(clip)], check=True, timeout=60)
+    clip = make_clip(tmp_path / "beach-run.mp4")
     workspace = WorkspaceFactory(name="Editor Co")
     server_user("eda", workspace)
     stack.env["MEDIA_SYNC_PREVIEW_MAX_BYTES"] = "0"  # every upload's previews are made by an ingest job

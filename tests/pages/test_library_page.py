@@ -1,20 +1,16 @@
 """The Library page in a real headless Chromium: an upload shows its card and the file count at once."""
 
-import subprocess
-
 import pytest
 
 from tests.conftest import server_user
 from tests.factories import WorkspaceFactory
-from tests.pages.conftest import log_in
+from tests.pages.conftest import log_in, make_clip
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 
 def test_an_uploaded_clip_appears_with_the_count_updated_without_a_reload(stack, page, tmp_path):
-    clip = tmp_path / "launch-teaser.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24:duration=1",
-                    "-c:v", "libx264", "-pix_fmt", "yuv420p", str(clip)], check=True, timeout=60)
+    clip = make_clip(tmp_path / "launch-teaser.mp4")
     workspace = WorkspaceFactory(name="Library Co")
     server_user("lia", workspace)
     stack.start(worker=False)
