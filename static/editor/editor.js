@@ -388,6 +388,7 @@
       c.info.thumbnail_url = url;
       swap(document.querySelector(`#timeline li.clip[data-index="${i}"]`), true);
     });
+    if (clips.length && clips[0].info.id === result.asset_id) preview();  // the caption preview shows the first clip
   }
 
   function follow(jobId) {
