@@ -36,6 +36,10 @@ def test_it_renders_each_transition_kind(media, tmp_path, kind, direction) -> No
     else:  # somewhere inside the 0.5-1.0 s overlap the picture is a mix of both clips
         inside = [frame_at(out, t) for t in (0.6, 0.75, 0.9)]
         assert any(not (_is_red(f) or _is_blue(f)) for f in inside)
+    if kind == "dip_to_black":  # red fades out, black at the middle of the overlap, then blue fades in
+        before, middle, after = (frame_at(out, t).astype(float) for t in (0.6, 0.75, 0.9))
+        assert middle.max() < 40 and before[..., 0].mean() > 60 and after[..., 2].mean() > 60
+        assert before[..., 2].mean() < 30 and after[..., 0].mean() < 30  # never both clips at once
 
 
 def test_it_appends_the_end_card_with_its_transition(media, tmp_path) -> None:
