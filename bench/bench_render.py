@@ -21,6 +21,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -171,7 +172,8 @@ def measure(task: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--repeat", type=int, default=1, help="pairs of render/floor runs; best of each is kept")
+    parser.add_argument("--repeat", type=int, default=1, help="pairs of render/floor runs; best of each is kept, "
+                        "and with two or more the median of the pairs' ratios is shown too")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -205,6 +207,11 @@ def main() -> None:
     cpu_ratio = best_render["cpu"] / best_floor["cpu"]
     print(f"ratio render/floor = {ratio:.3f} wall, {cpu_ratio:.3f} cpu  (target <= 1.25; "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f})")
+    if len(renders) > 1:
+        # Each render and the floor run just after it share the machine's speed of that moment.
+        pairs = sorted(r["wall"] / f["wall"] for r, f in zip(renders, floors))
+        print(f"  per pair (render, then its floor): median {statistics.median(pairs):.3f}, "
+              f"range {pairs[0]:.3f}-{pairs[-1]:.3f} over {len(pairs)} pairs")
     print(f"peak RSS {half:.0f} s -> {full:.0f} s: {short['maxrss_mb']:.1f} -> {best_render['maxrss_mb']:.1f} MB")
 
 
