@@ -700,12 +700,14 @@ def progress_apply_many(reports: list[tuple[VideoAttempt, PollResult]], *, now: 
             due_times[attempt.pk] = now + dt.timedelta(seconds=max(result.poll_after, attempt.poll_interval))
     touched = percents.keys() | due_times.keys()
     running = set(VideoAttempt.objects.filter(pk__in=touched, status=A.RUNNING).values_list("pk", flat=True)) if touched else set()
+    # Still conditional on the status: a cancel between the read above and these writes makes them miss.
+    still_running = VideoAttempt.objects.filter(status=A.RUNNING)
     if percents.keys() & running:
-        VideoAttempt.objects.filter(pk__in=percents.keys() & running).update(
+        still_running.filter(pk__in=percents.keys() & running).update(
             percent=Case(*(When(pk=pk, then=Value(p)) for pk, p in percents.items() if pk in running), output_field=IntegerField())
         )
     if due_times.keys() & running:
-        VideoAttempt.objects.filter(pk__in=due_times.keys() & running).update(
+        still_running.filter(pk__in=due_times.keys() & running).update(
             poll_due_at=Case(*(When(pk=pk, then=Value(t)) for pk, t in due_times.items() if pk in running),
                              output_field=DateTimeField())
         )

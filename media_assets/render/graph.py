@@ -132,8 +132,8 @@ def xfade_name(transition: Transition) -> str:
         raise SpecError(f"unknown transition {transition.kind!r}") from exc
 
 
-def _xfade(tail: str, head: str, out: str, transition: Transition, frames: int, fps: int,
-           size: tuple[int, int]) -> list[str]:
+def _join(tail: str, head: str, out: str, transition: Transition, frames: int, fps: int,
+          size: tuple[int, int]) -> list[str]:
     """The ``frames`` overlapping frames of two clips joined by ``transition``, in yuv420p.
 
     - Dip to black: the first half of the overlap fades the outgoing clip to black, the
@@ -505,8 +505,8 @@ def build_command(*, composition: Composition, preset: Preset, out_path: str | P
 
     # Joins. xfade works in yuv444p only, so feeding it whole clips would convert every
     # frame 420 -> 444 -> 420. Instead each clip is split (by frame number) into head /
-    # body / tail; only the overlapping tail+head pairs go through xfade and everything
-    # is concatenated in yuv420p. split+trim drop frames as they pass, so no branch
+    # body / tail; only the overlapping tail+head pairs go through their transition
+    # (_join) and everything is concatenated in yuv420p. split+trim drop frames as they pass, so no branch
     # queues more than a frame or two.
     card = composition.end_card
     streams: list[tuple[str, int, int, Transition | None]] = []  # label, frames, head frames, transition in
@@ -547,7 +547,7 @@ def build_command(*, composition: Composition, preset: Preset, out_path: str | P
                 if previous_tail is None or transition is None:  # pragma: no cover - built above
                     raise SpecError("transition without a preceding clip")
                 joined = f"x{label}"
-                parts += _xfade(previous_tail, name, joined, transition, head, fps, (width, height))
+                parts += _join(previous_tail, name, joined, transition, head, fps, (width, height))
                 segments.append(joined)
             elif kind == "b":
                 segments.append(name)

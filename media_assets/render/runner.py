@@ -212,9 +212,10 @@ def loudness_gain(composition: Composition, *, sources: list[SourceInfo | None] 
 
 
 def _audio_needs_probe(composition: Composition) -> bool:
-    """Whether any clip's own sound could join the mix: only then does the mix depend on the probes."""
-    return any(clip.kind == "video" and (clip.has_audio is True or (clip.has_audio is None and composition.voiceover is None))
-               for clip in composition.clips)
+    """Whether any clip's own sound could join the mix (were every source to have a sound track):
+    only then does the mix depend on the probes."""
+    with_sound = [SourceInfo(has_audio=True)] * len(composition.clips)
+    return any(clip_audio_flags(composition, with_sound))
 
 
 def prepare(composition: Composition, *, ffmpeg: str | None = None, ffprobe: str = "ffprobe",
@@ -234,7 +235,7 @@ def prepare(composition: Composition, *, ffmpeg: str | None = None, ffprobe: str
     # The mix (if any) is the voiceover and the music alone: measured while the sources are probed.
     with ThreadPoolExecutor(max_workers=1) as pool:
         measuring = pool.submit(loudness_gain, composition, ffmpeg=ffmpeg, timeout=timeout) \
-            if composition.voiceover is not None or composition.music is not None else None
+            if has_audio_mix(composition, ()) else None
         sources = probe_sources(composition, ffprobe=ffprobe)
         return Prepared(sources=sources, gain=measuring.result() if measuring else None)
 
