@@ -164,6 +164,16 @@ def nvenc_available(ffmpeg: str = "ffmpeg") -> bool:
     return test.returncode == 0
 
 
+@functools.lru_cache(maxsize=4)
+def has_zscale(ffmpeg: str = "ffmpeg") -> bool:
+    """This ffmpeg was built with zimg (the ``zscale`` filter); both builds the project uses are."""
+    try:
+        listed = _run([ffmpeg, "-hide_banner", "-filters"], timeout=PROBE_TIMEOUT)
+    except RenderError:
+        return False
+    return any(line.split()[1:2] == ["zscale"] for line in listed.stdout.splitlines())
+
+
 def resolve_encoder(encoding: Encoding, *, ffmpeg: str = "ffmpeg") -> str:
     if encoding.encoder in ("auto", "nvenc") and nvenc_available(ffmpeg):
         return "nvenc"
@@ -350,7 +360,7 @@ def render(composition: Composition, preset: Preset, out_path: str | Path, *, en
             ass_path.write_text(script, encoding="utf-8")
         cmd = build_command(composition=composition, preset=preset, out_path=temp_out, encoding=encoding,
                             ass_path=ass_path, fonts_dir=fonts_dir, gain=gain, sources=prepared.sources,
-                            encoder=encoder, ffmpeg=ffmpeg)
+                            encoder=encoder, zimg=has_zscale(ffmpeg), ffmpeg=ffmpeg)
         try:
             run_ffmpeg(cmd, total=total, progress=progress, should_cancel=should_cancel, timeout=timeout,
                        base=base + span * MEASURE_SHARE / 100, span=span * (100 - MEASURE_SHARE) / 100)

@@ -205,3 +205,17 @@ def test_it_does_not_convert_a_source_already_in_the_output_format() -> None:
         graph = _graph(build_command(composition=comp, preset=PRESETS["tiktok"], out_path="o.mp4",
                                      encoding=Encoding(), sources=[other]))
         assert "scale=1080:1920" in graph
+
+
+def test_it_fits_videos_with_zimg_when_asked_and_keeps_swscale_where_zimg_cannot_tell_the_matrix() -> None:
+    comp = Composition(clips=(Clip("sd.mp4", duration=1), Clip("wide.mp4", duration=1, fit="contain_blur"),
+                              Clip("unknown.mp4", duration=1), Clip("p.png", kind="image", duration=1)))
+    sources = [SourceInfo(640, 360), SourceInfo(1920, 1080, color_space="bt709"), None, None]
+    graph = _graph(build_command(composition=comp, preset=PRESETS["tiktok"], out_path="o.mp4", encoding=Encoding(),
+                                 sources=sources, zimg=True))
+    chains = graph.split(";")
+    sd = next(c for c in chains if c.startswith("[0:v]"))
+    assert "zscale=w=1080:h=1920:filter=bicubic:matrixin=smpte170m:matrix=bt709:range=limited,format=yuv420p" in sd
+    assert "[c1fg]zscale=w=1080:h=608:filter=bicubic:matrixin=bt709" in graph  # the contained picture
+    assert "in_color_matrix=auto" in next(c for c in chains if c.startswith("[2:v]"))  # nothing known: swscale
+    assert "zscale" not in next(c for c in chains if c.startswith("[3:v]"))  # a still is fitted once

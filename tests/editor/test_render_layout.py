@@ -1,13 +1,15 @@
-"""Per-preset layout: focus-point cropping, contain with blurred fill, watermark, multi-preset renders."""
+"""Per-preset layout: focus-point cropping, contain with blurred fill, watermark, multi-preset renders,
+colours kept through the fit."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from media_assets.render import render, render_all
+from media_assets.render import render, render_all, runner
 from media_assets.render.spec import Clip, Composition, Encoding, Watermark
 
-from .conftest import TALL, WIDE, frame_at
+from .conftest import TALL, WIDE, ffmpeg, frame_at
 
 
 def _bright(frame: np.ndarray) -> np.ndarray:
@@ -63,3 +65,28 @@ def test_it_lays_out_each_preset_separately(media, tmp_path) -> None:
     assert percents == sorted(percents) and percents[-1] == 100.0
     assert any(m.startswith("tall:") for _, m in seen) and any(m.startswith("wide:") for _, m in seen)
     assert max(p for p, m in seen if m.startswith("tall:")) <= 50.0
+
+
+@pytest.mark.parametrize("zimg", [True, False], ids=["zimg", "swscale"])
+def test_it_keeps_source_colours_through_the_fit_with_either_scaler(tmp_path, monkeypatch, zimg) -> None:
+    # One colour encoded with the SD matrix (untagged 640x360: BT.601 by convention) and with the
+    # HD one (1280x720, tagged BT.709). A fit that used the wrong matrix shifts green by ~10 levels.
+    colour = (200, 60, 40)
+    hexed = "0x" + "".join(f"{c:02X}" for c in colour)
+    sd, hd = tmp_path / "sd.mp4", tmp_path / "hd.mp4"
+    x264 = ["-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-pix_fmt", "yuv420p"]
+    ffmpeg("-f", "lavfi", "-i", f"color=c={hexed}:s=640x360:r=30:d=1,format=rgb24",
+           "-vf", "scale=out_color_matrix=bt601:out_range=tv", *x264, str(sd))
+    ffmpeg("-f", "lavfi", "-i", f"color=c={hexed}:s=1280x720:r=30:d=1,format=rgb24",
+           "-vf", "scale=out_color_matrix=bt709:out_range=tv", *x264, "-colorspace", "bt709", str(hd))
+    assert runner.has_zscale(runner.default_ffmpeg())  # both builds the project uses have it
+    monkeypatch.setattr(runner, "has_zscale", lambda ffmpeg="ffmpeg": zimg)
+    graphs: list[str] = []
+    build = runner.build_command
+    monkeypatch.setattr(runner, "build_command", lambda **kw: graphs.append(" ".join(c := build(**kw))) or c)
+    comp = Composition(clips=(Clip(sd, duration=1.0), Clip(hd, duration=1.0)))
+    out = render(comp, TALL, tmp_path / "out.mp4", encoding=Encoding(encoder="x264")).path
+    assert ("zscale=" in graphs[0]) is zimg and ("in_color_matrix=bt601" in graphs[0]) is not zimg
+    for t in (0.5, 1.5):
+        centre = frame_at(out, t)[200:360, 100:220].reshape(-1, 3).mean(axis=0)
+        assert np.abs(centre - colour).max() < 5, (t, centre)
