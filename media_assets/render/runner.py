@@ -142,14 +142,6 @@ def probe_sources(composition: Composition, *, ffprobe: str = "ffprobe") -> tupl
     return tuple(found.get(i) for i in range(len(composition.clips)))
 
 
-def probe_output(path: str | Path, *, ffprobe: str = "ffprobe") -> dict:
-    proc = _run([ffprobe, "-v", "error", "-show_entries", "format=duration:stream=codec_type,width,height",
-                 "-of", "json", str(path)], timeout=PROBE_TIMEOUT)
-    if proc.returncode != 0:
-        raise RenderError("could not probe the render", stderr_tail=proc.stderr[-2000:])
-    return json.loads(proc.stdout)
-
-
 @functools.lru_cache(maxsize=4)
 def nvenc_available(ffmpeg: str = "ffmpeg") -> bool:
     """h264_nvenc is listed by this ffmpeg AND a tiny test encode succeeds (a GPU is present)."""
@@ -258,8 +250,10 @@ def _reader(stream, sink) -> None:
 
 def run_ffmpeg(cmd: list[str], *, total: float, progress: ProgressCallback | None = None,
                should_cancel: CancelCheck | None = None, timeout: float, base: float = 0.0,
-               span: float = 100.0) -> None:
-    """Run an ffmpeg command that writes ``-progress pipe:1``; maps out_time onto base..base+span."""
+               span: float = 100.0) -> dict[str, str]:
+    """Run an ffmpeg command that writes ``-progress pipe:1``; maps out_time onto base..base+span.
+
+    Returns ffmpeg's last progress report (``frame``, ``out_time_us``... of the finished output)."""
     tail: collections.deque[str] = collections.deque(maxlen=60)
     lines: queue.Queue[str | None] = queue.Queue()
     try:
@@ -273,6 +267,7 @@ def run_ffmpeg(cmd: list[str], *, total: float, progress: ProgressCallback | Non
     err_thread.start()
     deadline = time.monotonic() + timeout
     last_percent = -1.0
+    last: dict[str, str] = {}
 
     def stop() -> None:
         proc.terminate()
@@ -297,6 +292,7 @@ def run_ffmpeg(cmd: list[str], *, total: float, progress: ProgressCallback | Non
             if line is None:
                 continue
             key, _, value = line.strip().partition("=")
+            last[key] = value
             if key == "out_time_us" and value.lstrip("-").isdigit() and progress is not None and total > 0:
                 done = min(max(int(value) / 1e6 / total, 0.0), 1.0)
                 percent = base + span * done
@@ -311,6 +307,10 @@ def run_ffmpeg(cmd: list[str], *, total: float, progress: ProgressCallback | Non
     err_thread.join(timeout=5)
     if proc.returncode != 0:
         raise RenderError(f"ffmpeg exited with status {proc.returncode}", stderr_tail="".join(tail))
+    while not lines.empty():  # the final report can arrive after ffmpeg has exited
+        key, _, value = (lines.get_nowait() or "").strip().partition("=")
+        last[key] = value
+    return last
 
 
 def render(composition: Composition, preset: Preset, out_path: str | Path, *, encoding: Encoding = Encoding(),
@@ -362,15 +362,18 @@ def render(composition: Composition, preset: Preset, out_path: str | Path, *, en
                             ass_path=ass_path, fonts_dir=fonts_dir, gain=gain, sources=prepared.sources,
                             encoder=encoder, zimg=has_zscale(ffmpeg), ffmpeg=ffmpeg)
         try:
-            run_ffmpeg(cmd, total=total, progress=progress, should_cancel=should_cancel, timeout=timeout,
+            done = run_ffmpeg(cmd, total=total, progress=progress, should_cancel=should_cancel, timeout=timeout,
                        base=base + span * MEASURE_SHARE / 100, span=span * (100 - MEASURE_SHARE) / 100)
             os.replace(temp_out, out_path)
         finally:
             temp_out.unlink(missing_ok=True)
 
-    info = probe_output(out_path, ffprobe=ffprobe)
-    video = next((s for s in info.get("streams", []) if s.get("codec_type") == "video"), {})
+    # ffmpeg's own final report gives the length; the file is probed (and decode-checked) when it
+    # is stored as an asset, so it is not probed here as well.
+    out_time = done.get("out_time_us", "")
+    frames = done.get("frame", "")
+    duration = (int(out_time) / 1e6 if out_time.isdigit()
+                else int(frames) / preset.fps if frames.isdigit() else 0.0)
     report(100, "done")
-    return RenderResult(path=out_path, duration=float(info.get("format", {}).get("duration", 0.0)),
-                        width=int(video.get("width", 0)), height=int(video.get("height", 0)), encoder=encoder,
+    return RenderResult(path=out_path, duration=duration, width=preset.width, height=preset.height, encoder=encoder,
                         loudness_gain_db=gain.gain_db if gain else None)

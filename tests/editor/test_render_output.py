@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from media_assets.render import PRESETS, render
+from media_assets.render import PRESETS, RenderResult, render
 from media_assets.render.spec import Clip, Composition, Encoding, EndCard, Music, Transition, Voiceover, Watermark
 
 from .conftest import TALL, loudness, probe
 
 
 @pytest.fixture(scope="module")
-def full_render(media, tmp_path_factory) -> tuple[Composition, Path]:
+def full_render(media, tmp_path_factory) -> tuple[Composition, Path, RenderResult]:
     comp = Composition(
         clips=(Clip(media["bars.mp4"], duration=1.6), Clip(media["testsrc.mp4"], in_point=0.5, out_point=2.0),
                Clip(media["photo.png"], kind="image", duration=1.2, motion="drift")),
@@ -22,22 +22,25 @@ def full_render(media, tmp_path_factory) -> tuple[Composition, Path]:
         watermark=Watermark(media["logo.png"]), end_card=EndCard("Shop now", duration=1.0),
     )
     out = tmp_path_factory.mktemp("full") / "full.mp4"
-    render(comp, TALL, out, encoding=Encoding(encoder="x264"))
-    return comp, out
+    result = render(comp, TALL, out, encoding=Encoding(encoder="x264"))
+    return comp, out, result
 
 
 def test_it_lasts_the_sum_of_clips_minus_overlaps(full_render) -> None:
-    comp, out = full_render
+    comp, out, result = full_render
     expected = 1.6 + 1.5 + 1.2 - 0.4 - 0.3 + 1.0 - 0.5
     assert comp.duration == pytest.approx(expected)
     info = probe(out)
     video = next(s for s in info["streams"] if s["codec_type"] == "video")
     assert abs(float(video["duration"]) - expected) <= 1 / 30 + 1e-6
     assert int(video["nb_frames"]) == round(expected * 30)
+    # The result's length is ffmpeg's own final report, not a second probe: it agrees with the file.
+    assert abs(result.duration - float(info["format"]["duration"])) <= 1 / 30
+    assert (result.width, result.height) == (int(video["width"]), int(video["height"]))
 
 
 def test_it_writes_h264_high_yuv420p_bt709_and_aac_48k(full_render) -> None:
-    _, out = full_render
+    _, out, _ = full_render
     streams = {s["codec_type"]: s for s in probe(out)["streams"]}
     video, audio = streams["video"], streams["audio"]
     assert (video["width"], video["height"]) == (TALL.width, TALL.height)
@@ -49,13 +52,13 @@ def test_it_writes_h264_high_yuv420p_bt709_and_aac_48k(full_render) -> None:
 
 
 def test_it_puts_the_moov_atom_first(full_render) -> None:
-    _, out = full_render
+    _, out, _ = full_render
     data = out.read_bytes()
     assert 0 <= data.find(b"moov") < data.find(b"mdat")
 
 
 def test_it_normalises_loudness_to_minus_14_lufs_under_minus_1_dbtp(full_render) -> None:
-    _, out = full_render
+    _, out, _ = full_render
     integrated, peak = loudness(out)
     assert abs(integrated - (-14.0)) <= 1.0
     assert peak <= -1.0
