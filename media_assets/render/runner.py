@@ -278,7 +278,8 @@ def run_ffmpeg(cmd: list[str], *, total: float, progress: ProgressCallback | Non
             proc.wait()
 
     try:
-        while proc.poll() is None or not lines.empty():
+        # Until ffmpeg's stdout is closed and read: its final report can come after it has exited.
+        while out_thread.is_alive() or not lines.empty():
             if should_cancel is not None and should_cancel():
                 stop()
                 raise RenderCanceled("render canceled")
@@ -307,9 +308,6 @@ def run_ffmpeg(cmd: list[str], *, total: float, progress: ProgressCallback | Non
     err_thread.join(timeout=5)
     if proc.returncode != 0:
         raise RenderError(f"ffmpeg exited with status {proc.returncode}", stderr_tail="".join(tail))
-    while not lines.empty():  # the final report can arrive after ffmpeg has exited
-        key, _, value = (lines.get_nowait() or "").strip().partition("=")
-        last[key] = value
     return last
 
 
