@@ -171,7 +171,9 @@ def _float(value: Any) -> float | None:
     return f if f == f and f >= 0 else None  # drop NaN / negatives
 
 
-def _rotation(stream: dict[str, Any]) -> int:
+def stream_rotation(stream: dict[str, Any]) -> int:
+    """Degrees (0, 90, 180, 270) a player turns this video stream by, from ffprobe's JSON
+    (display matrix side data, else the old ``rotate`` tag)."""
     for side in stream.get("side_data_list") or []:
         if "rotation" in side:
             return int(round(float(side["rotation"]))) % 360
@@ -269,7 +271,7 @@ def parse_probe(data: dict[str, Any]) -> ProbeResult:
         audio_codec=audio.get("codec_name") if audio else None,
         audio_channels=_int(audio.get("channels")) if audio else None,
         sample_rate=_int(audio.get("sample_rate")) if audio else None,
-        rotation=_rotation(video) if video else 0,
+        rotation=stream_rotation(video) if video else 0,
         major_brand=str((fmt.get("tags") or {}).get("major_brand", "")).strip(),
     )
 

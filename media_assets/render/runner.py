@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..probe import stream_rotation
 from . import captions_ass
 from .graph import (
     LIMITER_CEILING_DB,
@@ -118,15 +119,22 @@ def _tag(value: str | None) -> str | None:
 
 def probe_source(path: str | Path, *, ffprobe: str = "ffprobe") -> SourceInfo | None:
     """Size, pixel format, colour matrix and range, and audio presence of a clip source;
-    None if ffprobe cannot read it."""
+    None if ffprobe cannot read it.
+
+    The size is the one ffmpeg decodes to: ffmpeg turns a video by its rotation (as phones
+    record portrait), so a 1920x1080 stream shown rotated by 90 degrees is 1080x1920 here."""
     proc = _run([ffprobe, "-v", "error", "-show_entries",
-                 "stream=codec_type,width,height,pix_fmt,color_space,color_range", "-of", "json", str(path)],
+                 "stream=codec_type,width,height,pix_fmt,color_space,color_range:stream_side_data=rotation"
+                 ":stream_tags=rotate", "-of", "json", str(path)],
                 timeout=PROBE_TIMEOUT)
     if proc.returncode != 0:
         return None  # the render itself will fail with ffmpeg's own message
     streams = json.loads(proc.stdout or "{}").get("streams", [])
     video = next((s for s in streams if s.get("codec_type") == "video"), {})
-    return SourceInfo(width=int(video.get("width") or 0), height=int(video.get("height") or 0),
+    width, height = int(video.get("width") or 0), int(video.get("height") or 0)
+    if stream_rotation(video) % 180:
+        width, height = height, width
+    return SourceInfo(width=width, height=height,
                       has_audio=any(s.get("codec_type") == "audio" for s in streams),
                       color_space=_tag(video.get("color_space")), pix_fmt=_tag(video.get("pix_fmt")),
                       color_range=_tag(video.get("color_range")))

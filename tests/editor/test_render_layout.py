@@ -3,11 +3,13 @@ colours kept through the fit."""
 
 from __future__ import annotations
 
+import subprocess
+
 import numpy as np
 import pytest
 
 from media_assets.render import render, render_all, runner
-from media_assets.render.spec import Clip, Composition, Encoding, Watermark
+from media_assets.render.spec import Clip, Composition, Encoding, SourceInfo, Watermark
 
 from .conftest import TALL, WIDE, ffmpeg, frame_at
 
@@ -90,3 +92,28 @@ def test_it_keeps_source_colours_through_the_fit_with_either_scaler(tmp_path, mo
     for t in (0.5, 1.5):
         centre = frame_at(out, t)[200:360, 100:220].reshape(-1, 3).mean(axis=0)
         assert np.abs(centre - colour).max() < 5, (t, centre)
+
+
+@pytest.mark.parametrize("preset", [TALL, WIDE], ids=["tall", "wide"])
+def test_it_lays_out_a_phone_video_by_its_rotation(tmp_path, preset) -> None:
+    # As phones record portrait: a 640x360 stream that players turn by 90 degrees into 360x640.
+    # ffmpeg decodes it turned, so the layout must use the turned size (a wide cut failed, a tall
+    # one squashed the picture into a 16:9 band).
+    stored, phone = tmp_path / "stored.mp4", tmp_path / "phone.mp4"
+    ffmpeg("-f", "lavfi", "-i", "color=c=0x202020:s=360x640:r=30:d=1,drawbox=x=150:y=100:w=60:h=60:c=white:t=fill,"
+           "transpose=1", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(stored))
+    subprocess.run([runner.default_ffmpeg(), "-v", "error", "-nostdin", "-y", "-display_rotation", "90",
+                    "-i", str(stored), "-c", "copy", str(phone)], check=True, capture_output=True, timeout=60)
+    assert runner.probe_source(phone) == SourceInfo(width=360, height=640, pix_fmt="yuv420p")
+
+    comp = Composition(clips=(Clip(phone, duration=1.0, fit="contain_blur"),))
+    frame = frame_at(render(comp, preset, tmp_path / "out.mp4", encoding=Encoding(encoder="x264")).path, 0.5)
+    # Contained whole: the picture is as tall as the cut, centred, and keeps its aspect.
+    picture_w = preset.height * 360 / 640
+    ys, xs = np.nonzero(_bright(frame))
+    box = 60 * preset.height / 640
+    assert abs(xs.mean() - preset.width / 2) < 3 and abs(ys.mean() - 130 * preset.height / 640) < 3
+    assert abs((xs.max() - xs.min() + 1) - box) < 3 and abs((ys.max() - ys.min() + 1) - box) < 3
+    if picture_w < preset.width - 4:  # the blurred fill beside it, dimmer than the picture's grey
+        side = frame[:, : int((preset.width - picture_w) / 2) - 2].astype(int)
+        assert side.mean() < 0x20 * 0.8
