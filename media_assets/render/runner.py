@@ -118,13 +118,14 @@ def _tag(value: str | None) -> str | None:
 
 
 def probe_source(path: str | Path, *, ffprobe: str = "ffprobe") -> SourceInfo | None:
-    """Size, pixel format, colour matrix and range, and audio presence of a clip source;
+    """Size, pixel format, colour matrix, range, transfer and primaries, and audio presence of a clip source;
     None if ffprobe cannot read it.
 
     The size is the one ffmpeg decodes to: ffmpeg turns a video by its rotation (as phones
     record portrait), so a 1920x1080 stream shown rotated by 90 degrees is 1080x1920 here."""
     proc = _run([ffprobe, "-v", "error", "-show_entries",
-                 "stream=codec_type,width,height,pix_fmt,color_space,color_range:stream_side_data=rotation"
+                 "stream=codec_type,width,height,pix_fmt,color_space,color_range,color_transfer,color_primaries"
+                 ":stream_side_data=rotation"
                  ":stream_tags=rotate", "-of", "json", str(path)],
                 timeout=PROBE_TIMEOUT)
     if proc.returncode != 0:
@@ -137,7 +138,8 @@ def probe_source(path: str | Path, *, ffprobe: str = "ffprobe") -> SourceInfo | 
     return SourceInfo(width=width, height=height,
                       has_audio=any(s.get("codec_type") == "audio" for s in streams),
                       color_space=_tag(video.get("color_space")), pix_fmt=_tag(video.get("pix_fmt")),
-                      color_range=_tag(video.get("color_range")))
+                      color_range=_tag(video.get("color_range")), transfer=_tag(video.get("color_transfer")),
+                      primaries=_tag(video.get("color_primaries")))
 
 
 def probe_sources(composition: Composition, *, ffprobe: str = "ffprobe") -> tuple[SourceInfo | None, ...]:

@@ -119,6 +119,8 @@ class SourceInfo:
     color_space: str | None = None  # ffprobe's color_space, None when untagged
     pix_fmt: str | None = None
     color_range: str | None = None  # "tv" or "pc", None when untagged
+    transfer: str | None = None  # ffprobe's color_transfer: "arib-std-b67" (HLG) and "smpte2084" (PQ) are HDR
+    primaries: str | None = None  # ffprobe's color_primaries
 
 
 @dataclass(frozen=True)

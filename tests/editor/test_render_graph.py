@@ -14,6 +14,7 @@ from media_assets.render.graph import (
     build_command,
     escape_filter_value,
     frame_plan,
+    is_output_ready,
 )
 from media_assets.render.presets import PRESETS
 from media_assets.render.spec import (
@@ -219,3 +220,24 @@ def test_it_fits_videos_with_zimg_when_asked_and_keeps_swscale_where_zimg_cannot
     assert "[c1fg]zscale=w=1080:h=608:filter=bicubic:matrixin=bt709" in graph  # the contained picture
     assert "in_color_matrix=auto" in next(c for c in chains if c.startswith("[2:v]"))  # nothing known: swscale
     assert "zscale" not in next(c for c in chains if c.startswith("[3:v]"))  # a still is fitted once
+
+
+def test_it_tone_maps_hdr_sources_to_sdr_in_the_picture_and_the_blurred_fill() -> None:
+    comp = Composition(clips=(Clip("hlg.mp4", duration=1), Clip("pq.mp4", duration=1, fit="contain_blur"),
+                              Clip("sdr.mp4", duration=1)))
+    hlg = SourceInfo(1920, 1080, pix_fmt="yuv420p10le", color_space="bt2020nc", transfer="arib-std-b67",
+                     primaries="bt2020")
+    pq = SourceInfo(1920, 1080, pix_fmt="yuv420p10le", color_space="bt2020nc", transfer="smpte2084")
+    ready_but_hdr = SourceInfo(1080, 1920, pix_fmt="yuv420p", color_space="bt709", transfer="arib-std-b67")
+    assert not is_output_ready(ready_but_hdr, PRESETS["tiktok"])
+    graph = _graph(build_command(composition=comp, preset=PRESETS["tiktok"], out_path="o.mp4", encoding=Encoding(),
+                                 sources=[hlg, pq, SourceInfo(1920, 1080, color_space="bt709")], zimg=True))
+    chains = graph.split(";")
+    first = next(c for c in chains if c.startswith("[0:v]"))
+    assert ("zscale=w=1080:h=1920:filter=bicubic:matrixin=bt2020nc:transferin=arib-std-b67:primariesin=bt2020"
+            ":transfer=linear:npl=203") in first
+    assert "tonemap=mobius:param=0.7:desat=0:peak=4.926" in first and first.count("zscale=") == 3
+    fill, picture = (next(c for c in chains if c.startswith(f"[c1{x}]")) for x in ("bg", "fg"))
+    assert "transferin=smpte2084" in fill and "w=134:h=240:filter=bilinear" in fill and "tonemap" in fill
+    assert "transferin=smpte2084" in picture and "w=1080:h=608" in picture
+    assert "tonemap" not in next(c for c in chains if c.startswith("[2:v]"))
