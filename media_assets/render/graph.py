@@ -219,13 +219,14 @@ def hdr_transfer(info: SourceInfo | None) -> str | None:
     return info.transfer if info is not None and info.transfer in HDR_TRANSFERS else None
 
 
-def _hdr_to_sdr(size: tuple[int, int], *, in_matrix: str, transfer: str, primaries: str | None,
-                flags: str = "bicubic") -> str:
+def _hdr_to_sdr(size: tuple[int, int], source: SourceInfo, transfer: str, *, flags: str = "bicubic") -> str:
     """zimg resizes the HDR picture to ``size``, then the picture is tone-mapped to SDR BT.709 in
-    linear light at that size (cheaper than at the source's)."""
+    linear light at that size (cheaper than at the source's). Untagged matrix or primaries are
+    taken as BT.2020's, as HDR video is (not as untagged SDR HD is)."""
     width, height = size
-    primaries = primaries if primaries in ("bt709", "bt2020", "smpte432") else "bt2020"
-    return (f"zscale=w={width}:h={height}:filter={flags}:matrixin={_ZIMG_MATRICES.get(in_matrix, 'bt2020nc')}"
+    matrix = _ZIMG_MATRICES.get(_MATRICES.get(source.color_space or ""), "bt2020nc")
+    primaries = source.primaries if source.primaries in ("bt709", "bt2020", "smpte432") else "bt2020"
+    return (f"zscale=w={width}:h={height}:filter={flags}:matrixin={matrix}"
             f":transferin={transfer}:primariesin={primaries}:transfer=linear:npl={HDR_REFERENCE_WHITE_NITS},"
             "format=gbrpf32le,zscale=primaries=bt709,"
             f"tonemap=mobius:param={_num(HDR_KNEE)}:desat=0:peak={_num(HDR_PEAK_NITS / HDR_REFERENCE_WHITE_NITS)},"
@@ -243,9 +244,8 @@ def _fit_video(preset: Preset, *, in_matrix: str, zimg: bool, size: tuple[int, i
     """
     width, height = size or (preset.width, preset.height)
     transfer = hdr_transfer(source)
-    if zimg and transfer is not None:
-        return _hdr_to_sdr((width, height), in_matrix=in_matrix, transfer=transfer,
-                           primaries=source.primaries if source else None) + ",setsar=1"
+    if zimg and source is not None and transfer is not None:
+        return _hdr_to_sdr((width, height), source, transfer) + ",setsar=1"
     if zimg and in_matrix in _ZIMG_MATRICES:
         return (f"zscale=w={width}:h={height}:filter=bicubic:matrixin={_ZIMG_MATRICES[in_matrix]}"
                 ":matrix=bt709:range=limited,format=yuv420p,setsar=1")
@@ -299,9 +299,8 @@ def _contain_blur(preset: Preset, src: str, out: str, tag: str, in_matrix: str,
     w, h = preset.width, preset.height
     sw, sh = max(2, w // 8 // 2 * 2), max(2, h // 8 // 2 * 2)
     transfer = hdr_transfer(source)
-    small = (_hdr_to_sdr((sw, sh), in_matrix=in_matrix, transfer=transfer, primaries=source.primaries,
-                         flags="bilinear") if zimg and transfer is not None and source is not None
-             else _to_output_format(preset, in_matrix=in_matrix, flags='bilinear', size=(sw, sh)))
+    small = (_hdr_to_sdr((sw, sh), source, transfer, flags="bilinear") if zimg and source and transfer
+             else _to_output_format(preset, in_matrix=in_matrix, flags="bilinear", size=(sw, sh)))
     fill = f"{_cover_crop(preset, (0.5, 0.5))},{small},boxblur=4:2,lutyuv=y='val*0.55'"
     size = contain_size(preset, source)
     if size == (w, h):

@@ -227,7 +227,7 @@ def test_it_tone_maps_hdr_sources_to_sdr_in_the_picture_and_the_blurred_fill() -
                               Clip("sdr.mp4", duration=1)))
     hlg = SourceInfo(1920, 1080, pix_fmt="yuv420p10le", color_space="bt2020nc", transfer="arib-std-b67",
                      primaries="bt2020")
-    pq = SourceInfo(1920, 1080, pix_fmt="yuv420p10le", color_space="bt2020nc", transfer="smpte2084")
+    pq = SourceInfo(1920, 1080, pix_fmt="yuv420p10le", transfer="smpte2084")  # untagged matrix: BT.2020's
     ready_but_hdr = SourceInfo(1080, 1920, pix_fmt="yuv420p", color_space="bt709", transfer="arib-std-b67")
     assert not is_output_ready(ready_but_hdr, PRESETS["tiktok"])
     graph = _graph(build_command(composition=comp, preset=PRESETS["tiktok"], out_path="o.mp4", encoding=Encoding(),
@@ -240,4 +240,5 @@ def test_it_tone_maps_hdr_sources_to_sdr_in_the_picture_and_the_blurred_fill() -
     fill, picture = (next(c for c in chains if c.startswith(f"[c1{x}]")) for x in ("bg", "fg"))
     assert "transferin=smpte2084" in fill and "w=134:h=240:filter=bilinear" in fill and "tonemap" in fill
     assert "transferin=smpte2084" in picture and "w=1080:h=608" in picture
+    assert "matrixin=bt2020nc:transferin=smpte2084:primariesin=bt2020" in picture
     assert "tonemap" not in next(c for c in chains if c.startswith("[2:v]"))
