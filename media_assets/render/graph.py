@@ -53,6 +53,10 @@ HDR_REFERENCE_WHITE_NITS = 203
 HDR_PEAK_NITS = 1000
 HDR_KNEE = 0.7
 
+# Non-square pixels (some camera, DVD and broadcast footage) are widened to square ones before any
+# fit, which all work in pixels; the probe reports the width this gives.
+SQUARE_PIXELS = "scale=trunc(iw*sar/2)*2:ih,setsar=1"
+
 # Frames tagged as what the encoder writes (newer ffmpeg takes the stream's colour fields from them).
 BT709_FRAMES = "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709"
 
@@ -376,15 +380,16 @@ def _clip_video(clip: Clip, index: int, input_index: int, preset: Preset, out: s
 
     # Videos: pad with the last frame in case the source is a little short, then trim exact.
     pad = f"tpad=stop_mode=clone:stop_duration={_num(2.0 / fps)}"
+    decoded = f"[{input_index}:v]fps={fps}" + (f",{SQUARE_PIXELS}" if source is not None and source.sar != 1 else "")
     if is_output_ready(source, preset):
-        parts.append(f"[{input_index}:v]fps={fps},setsar=1,{BT709_FRAMES},{pad},{tail}[{out}]")
+        parts.append(f"{decoded},setsar=1,{BT709_FRAMES},{pad},{tail}[{out}]")
     elif fit == "cover":
         parts.append(
-            f"[{input_index}:v]fps={fps},{_cover_crop(preset, focus)},{_fit_video(preset, in_matrix=matrix, zimg=zimg, source=source)},"
+            f"{decoded},{_cover_crop(preset, focus)},{_fit_video(preset, in_matrix=matrix, zimg=zimg, source=source)},"
             f"{pad},{tail}[{out}]"
         )
     else:
-        parts.append(f"[{input_index}:v]fps={fps}[{tag}in]")
+        parts.append(f"{decoded}[{tag}in]")
         parts += _contain_blur(preset, f"{tag}in", f"{tag}fit", tag, matrix, source, zimg)
         parts.append(f"[{tag}fit]{pad},{tail}[{out}]")
     return parts

@@ -117,14 +117,26 @@ def _tag(value: str | None) -> str | None:
     return value if value and value != "unknown" else None
 
 
+def _ratio(value: str | None) -> float:
+    """ffprobe's "num:den" as a number; 1 when absent or unknown ("0:1")."""
+    num, _, den = (value or "").partition(":")
+    try:
+        ratio = int(num) / int(den)
+    except (ValueError, ZeroDivisionError):
+        return 1.0
+    return ratio if ratio > 0 else 1.0
+
+
 def probe_source(path: str | Path, *, ffprobe: str = "ffprobe") -> SourceInfo | None:
     """Size, pixel format, colour matrix, range, transfer and primaries, and audio presence of a clip source;
     None if ffprobe cannot read it.
 
-    The size is the one ffmpeg decodes to: ffmpeg turns a video by its rotation (as phones
-    record portrait), so a 1920x1080 stream shown rotated by 90 degrees is 1080x1920 here."""
+    The size is the one the render works with: ffmpeg turns a video by its rotation (as phones
+    record portrait), so a 1920x1080 stream shown rotated by 90 degrees is 1080x1920 here, and
+    non-square pixels are widened to square ones (720x480 at 32:27 is 852x480)."""
     proc = _run([ffprobe, "-v", "error", "-show_entries",
-                 "stream=codec_type,width,height,pix_fmt,color_space,color_range,color_transfer,color_primaries"
+                 "stream=codec_type,width,height,sample_aspect_ratio,pix_fmt,color_space,color_range,color_transfer,"
+                 "color_primaries"
                  ":stream_side_data=rotation"
                  ":stream_tags=rotate", "-of", "json", str(path)],
                 timeout=PROBE_TIMEOUT)
@@ -133,9 +145,12 @@ def probe_source(path: str | Path, *, ffprobe: str = "ffprobe") -> SourceInfo | 
     streams = json.loads(proc.stdout or "{}").get("streams", [])
     video = next((s for s in streams if s.get("codec_type") == "video"), {})
     width, height = int(video.get("width") or 0), int(video.get("height") or 0)
+    sar = _ratio(video.get("sample_aspect_ratio"))
+    if sar != 1.0:
+        width = max(2, int(width * sar) // 2 * 2)  # as graph.SQUARE_PIXELS makes it
     if stream_rotation(video) % 180:
         width, height = height, width
-    return SourceInfo(width=width, height=height,
+    return SourceInfo(width=width, height=height, sar=sar,
                       has_audio=any(s.get("codec_type") == "audio" for s in streams),
                       color_space=_tag(video.get("color_space")), pix_fmt=_tag(video.get("pix_fmt")),
                       color_range=_tag(video.get("color_range")), transfer=_tag(video.get("color_transfer")),

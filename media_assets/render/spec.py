@@ -121,6 +121,7 @@ class SourceInfo:
     color_range: str | None = None  # "tv" or "pc", None when untagged
     transfer: str | None = None  # ffprobe's color_transfer: "arib-std-b67" (HLG) and "smpte2084" (PQ) are HDR
     primaries: str | None = None  # ffprobe's color_primaries
+    sar: float = 1.0  # pixel aspect ratio; with it not 1, ``width`` is the display width the render makes
 
 
 @dataclass(frozen=True)

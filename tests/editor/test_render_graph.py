@@ -242,3 +242,12 @@ def test_it_tone_maps_hdr_sources_to_sdr_in_the_picture_and_the_blurred_fill() -
     assert "transferin=smpte2084" in picture and "w=1080:h=608" in picture
     assert "matrixin=bt2020nc:transferin=smpte2084:primariesin=bt2020" in picture
     assert "tonemap" not in next(c for c in chains if c.startswith("[2:v]"))
+
+
+def test_it_makes_pixels_square_only_for_sources_whose_pixels_are_not() -> None:
+    comp = Composition(clips=(Clip("dv.mp4", duration=1), Clip("square.mp4", duration=1, fit="contain_blur")))
+    sources = [SourceInfo(852, 480, sar=32 / 27), SourceInfo(1920, 1080, color_space="bt709")]
+    chains = _graph(build_command(composition=comp, preset=PRESETS["tiktok"], out_path="o.mp4", encoding=Encoding(),
+                                  sources=sources)).split(";")
+    assert next(c for c in chains if c.startswith("[0:v]")).startswith("[0:v]fps=30,scale=trunc(iw*sar/2)*2:ih,setsar=1,")
+    assert "iw*sar" not in next(c for c in chains if c.startswith("[1:v]"))

@@ -142,3 +142,20 @@ def test_it_tone_maps_a_phones_hdr_video_to_the_colours_an_sdr_screen_expects(tm
         # Within a few levels; white loses a little to the highlight knee (about 231, and PQ's 10-bit
         # round trip tints it by up to 9).
         assert np.abs(seen - colour).max() < 10, (i, seen)
+
+
+@pytest.mark.parametrize(("fit", "box"), [("contain_blur", 40), ("cover", 45)])
+def test_it_widens_non_square_pixels_before_fitting(tmp_path, fit, box) -> None:
+    # 480x480 stored at a 2:1 pixel aspect: shown 960x480, where the 60x120 box is a square.
+    wide_pixels = tmp_path / "anamorphic.mp4"
+    ffmpeg("-f", "lavfi", "-i", "color=c=0x202020:s=480x480:r=30:d=1,drawbox=x=210:y=180:w=60:h=120:c=white:t=fill,"
+           "setsar=2", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(wide_pixels))
+    assert runner.probe_source(wide_pixels) == SourceInfo(width=960, height=480, pix_fmt="yuv420p", sar=2.0)
+
+    comp = Composition(clips=(Clip(wide_pixels, duration=1.0, fit=fit),))
+    frame = frame_at(render(comp, WIDE, tmp_path / "out.mp4", encoding=Encoding(encoder="x264")).path, 0.5)
+    ys, xs = np.nonzero(_bright(frame))
+    # 2:1 contained in 16:9 is 320x160 (box 40); covering it keeps 853 of 960 (box 45). Either way a
+    # square box in the middle, where stored pixels taken as square give one twice as tall as wide.
+    assert abs((xs.max() - xs.min() + 1) - box) <= 3 and abs((ys.max() - ys.min() + 1) - box) <= 3
+    assert abs(xs.mean() - 160) < 3 and abs(ys.mean() - 90) < 3
