@@ -33,6 +33,11 @@ TAIL_MAX_SPAN = 30.0
 MEMORY_LIMIT = 2 << 30
 
 
+# FFmpeg's AVColorTransferCharacteristic values under ffprobe's names (HLG and PQ mark HDR video).
+TRANSFER_NAMES = {1: "bt709", 4: "gamma22", 5: "gamma28", 6: "smpte170m", 7: "smpte240m", 8: "linear",
+                  13: "iec61966-2-1", 14: "bt2020-10", 15: "bt2020-12", 16: "smpte2084", 18: "arib-std-b67"}
+
+
 def _rate(value: Any) -> str:
     return f"{value.numerator}/{value.denominator}" if value else "0/0"
 
@@ -47,6 +52,9 @@ def _stream_json(stream: Any, rotation: int) -> dict[str, Any]:
                    r_frame_rate=_rate(stream.base_rate), pix_fmt=ctx.pix_fmt or "")
         attached = bool(int(stream.disposition) & int(av.stream.Disposition.attached_pic))
         out["disposition"] = {"attached_pic": 1 if attached else 0}
+        transfer = TRANSFER_NAMES.get(int(getattr(ctx, "color_trc", 0) or 0))
+        if transfer:
+            out["color_transfer"] = transfer
         if rotation:
             out["side_data_list"] = [{"rotation": rotation}]
     elif stream.type == "audio":

@@ -22,6 +22,7 @@ from media_assets.probe import (
     run_tool,
     sniff_container,
 )
+from media_assets.render.graph import HDR_TRANSFERS, tone_map_to_sdr
 
 PreviewPath = str | os.PathLike[str]
 DEFAULT_TIMEOUT = 60.0
@@ -33,11 +34,16 @@ class PreviewError(Exception):
     """A preview could not be produced."""
 
 
-def _fit(max_side: int) -> str:
-    # Square pixels first (anamorphic sources), then fit inside max_side without upscaling.
+def _sdr(transfer: str | None) -> str:
+    """An HDR video's frames tone-mapped to SDR as the render does (after they are made small)."""
+    return f",{tone_map_to_sdr(transfer)}" if transfer in HDR_TRANSFERS else ""
+
+
+def _fit(max_side: int, transfer: str | None = None) -> str:
+    # Square pixels first (anamorphic sources), then fit inside max_side without upscaling; HDR to SDR.
     return (
         "scale=trunc(iw*sar/2)*2:ih,setsar=1,"
-        f"scale='min({max_side},iw)':'min({max_side},ih)':force_original_aspect_ratio=decrease"
+        f"scale='min({max_side},iw)':'min({max_side},ih)':force_original_aspect_ratio=decrease{_sdr(transfer)}"
     )
 
 
@@ -76,8 +82,10 @@ def make_poster(
     duration: float | None = None,
     max_side: int = POSTER_MAX_SIDE,
     timeout: float = DEFAULT_TIMEOUT,
+    transfer: str | None = None,
 ) -> Path:
-    """Write one JPEG frame of ``video`` (default: at 10% of its duration, probed unless given).
+    """Write one JPEG frame of ``video`` (default: at 10% of its duration, probed unless given);
+    ``transfer``: the video's transfer tag (HDR ones are tone-mapped).
 
     10% skips fade-ins and black leaders on ads while staying in the opening
     shot; for a short clip that is well under a second.
@@ -86,7 +94,7 @@ def make_poster(
         at = (duration if duration else _duration(video)) * 0.10
     return _run(
         ["-ss", f"{max(at, 0):.3f}", *ffmpeg_input_args(video), "-map", "0:v:0", "-frames:v", "1",
-         "-vf", _fit(max_side), "-q:v", "3", "-f", "image2", "-c:v", "mjpeg"],
+         "-vf", _fit(max_side, transfer), "-q:v", "3", "-f", "image2", "-c:v", "mjpeg"],
         Path(os.fspath(out_jpg)),
         timeout=timeout,
         what="Poster",
@@ -125,8 +133,10 @@ def make_scrub_strip(
     tile_height: int = 90,
     duration: float | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    transfer: str | None = None,
 ) -> Path:
-    """Write ``frames`` evenly spread frames side by side in one JPEG, ``tile_height`` px high.
+    """Write ``frames`` evenly spread frames side by side in one JPEG, ``tile_height`` px high
+    (``transfer`` as for :func:`make_poster`).
 
     One ffmpeg process with one fast input seek per frame, so only a GOP per
     frame is decoded instead of the whole clip.
@@ -139,7 +149,7 @@ def make_scrub_strip(
         # Centre of each slice; keep the last seek clear of the end of stream.
         t = min(duration * (i + 0.5) / frames, max(duration - 0.1, 0))
         args += ["-ss", f"{t:.3f}", *ffmpeg_input_args(video)]
-    tile = f"scale=trunc(iw*sar/2)*2:ih,setsar=1,scale=-2:{tile_height},setsar=1"
+    tile = f"scale=trunc(iw*sar/2)*2:ih,setsar=1,scale=-2:{tile_height},setsar=1{_sdr(transfer)}"
     chains = [f"[{i}:v:0]trim=end_frame=1,{tile}[t{i}]" for i in range(frames)]
     joined = "".join(f"[t{i}]" for i in range(frames))
     graph = ";".join(chains) + (f";{joined}hstack=inputs={frames}[out]" if frames > 1 else "")

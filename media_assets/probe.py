@@ -69,6 +69,7 @@ class ProbeResult:
     sample_rate: int | None = None
     rotation: int = 0
     major_brand: str = ""
+    color_transfer: str | None = None  # the video's transfer tag: "arib-std-b67" (HLG) or "smpte2084" (PQ) is HDR
 
     @property
     def has_audio(self) -> bool:
@@ -273,6 +274,7 @@ def parse_probe(data: dict[str, Any]) -> ProbeResult:
         sample_rate=_int(audio.get("sample_rate")) if audio else None,
         rotation=stream_rotation(video) if video else 0,
         major_brand=str((fmt.get("tags") or {}).get("major_brand", "")).strip(),
+        color_transfer=(video.get("color_transfer") or None) if video else None,
     )
 
 

@@ -252,6 +252,7 @@ def _store(
             "sample_rate": validated.sample_rate,
             "rotation": validated.rotation,
             **({"has_audio": probe.has_audio} if probe is not None else {}),
+            **({"color_transfer": probe.color_transfer} if probe is not None and probe.color_transfer else {}),
         },
         created_by=user if getattr(user, "is_authenticated", False) else None,
     )
@@ -359,11 +360,14 @@ def asset_make_previews(*, asset: MediaAsset, progress: Progress | None = None, 
             # The row holds the validated duration: no probe per preview. The thumbnail is the
             # poster made smaller (Pillow), not a second decode.
             report(30, "Making the poster")
-            attempt("poster", lambda: make_poster(src, workdir / "poster.jpg", duration=asset.duration))
+            transfer = asset.metadata.get("color_transfer")  # HDR previews are tone-mapped like renders
+            attempt("poster", lambda: make_poster(src, workdir / "poster.jpg", duration=asset.duration,
+                                                  transfer=transfer))
             report(45, "Making the thumbnail")
             attempt("thumbnail", lambda: make_thumbnail(made.get("poster", src), workdir / "thumbnail.jpg"))
             report(60, "Making the scrub strip")
-            attempt("scrub_strip", lambda: make_scrub_strip(src, workdir / "scrub.jpg", duration=asset.duration))
+            attempt("scrub_strip", lambda: make_scrub_strip(src, workdir / "scrub.jpg", duration=asset.duration,
+                                                            transfer=transfer))
             if has_audio:
                 report(75, "Drawing the waveform")
                 attempt("waveform", lambda: make_waveform(src, workdir / "waveform.png"))

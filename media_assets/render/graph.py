@@ -223,18 +223,25 @@ def hdr_transfer(info: SourceInfo | None) -> str | None:
     return info.transfer if info is not None and info.transfer in HDR_TRANSFERS else None
 
 
-def _hdr_to_sdr(size: tuple[int, int], source: SourceInfo, transfer: str, *, flags: str = "bicubic") -> str:
-    """zimg resizes the HDR picture to ``size``, then the picture is tone-mapped to SDR BT.709 in
-    linear light at that size (cheaper than at the source's). Untagged matrix or primaries are
-    taken as BT.2020's, as HDR video is (not as untagged SDR HD is)."""
-    width, height = size
-    matrix = _ZIMG_MATRICES.get(_MATRICES.get(source.color_space or ""), "bt2020nc")
-    primaries = source.primaries if source.primaries in ("bt709", "bt2020", "smpte432") else "bt2020"
-    return (f"zscale=w={width}:h={height}:filter={flags}:matrixin={matrix}"
-            f":transferin={transfer}:primariesin={primaries}:transfer=linear:npl={HDR_REFERENCE_WHITE_NITS},"
-            "format=gbrpf32le,zscale=primaries=bt709,"
+def tone_map_to_sdr(transfer: str, *, matrix: str = "bt2020nc", primaries: str = "bt2020",
+                    size: tuple[int, int] | None = None, flags: str = "bicubic") -> str:
+    """Filters taking an HDR picture (``transfer``: HLG or PQ) to SDR BT.709 yuv420p with zimg.
+
+    With ``size``, zimg first resizes the picture to it, so the tone map in linear light works
+    at that size (cheaper than at the source's). The library's previews use it too."""
+    resize = f"w={size[0]}:h={size[1]}:filter={flags}:" if size else ""
+    return (f"zscale={resize}matrixin={matrix}:transferin={transfer}:primariesin={primaries}"
+            f":transfer=linear:npl={HDR_REFERENCE_WHITE_NITS},format=gbrpf32le,zscale=primaries=bt709,"
             f"tonemap=mobius:param={_num(HDR_KNEE)}:desat=0:peak={_num(HDR_PEAK_NITS / HDR_REFERENCE_WHITE_NITS)},"
             "zscale=transfer=bt709:matrix=bt709:range=limited,format=yuv420p")
+
+
+def _hdr_to_sdr(size: tuple[int, int], source: SourceInfo, transfer: str, *, flags: str = "bicubic") -> str:
+    """:func:`tone_map_to_sdr` for a probed source. Untagged matrix or primaries are taken as
+    BT.2020's, as HDR video is (not as untagged SDR HD is)."""
+    matrix = _ZIMG_MATRICES.get(_MATRICES.get(source.color_space or ""), "bt2020nc")
+    primaries = source.primaries if source.primaries in ("bt709", "bt2020", "smpte432") else "bt2020"
+    return tone_map_to_sdr(transfer, matrix=matrix, primaries=primaries, size=size, flags=flags)
 
 
 def _fit_video(preset: Preset, *, in_matrix: str, zimg: bool, size: tuple[int, int] | None = None,

@@ -25,6 +25,26 @@ def ffmpeg(*args: str, timeout: float = 60) -> None:
         raise AssertionError(f"ffmpeg failed: {proc.stderr[-2000:]}")
 
 
+# SDR patches (red, near-white, grey, skin) that hdr_patches writes as HDR.
+HDR_PATCHES = [(200, 60, 40), (235, 235, 235), (128, 128, 128), (224, 172, 140)]
+
+
+def hdr_patches(path: Path, transfer: str) -> Path:
+    """A 320x180 10-bit BT.2020 HEVC clip (1 s) of HDR_PATCHES side by side, with ``transfer`` HLG
+    ("arib-std-b67") or PQ ("smpte2084"), placed in HDR as BT.2408 places SDR (its white at 203
+    nits), as phones record by default."""
+    from media_assets.render.runner import default_ffmpeg
+
+    colours = "".join(f"color=c=0x{r:02X}{g:02X}{b:02X}:s=80x180:r=30:d=1,format=gbrp[p{i}];"
+                      for i, (r, g, b) in enumerate(HDR_PATCHES))
+    subprocess.run([default_ffmpeg(), "-v", "error", "-nostdin", "-y", "-filter_complex",
+                    f"{colours}[p0][p1][p2][p3]hstack=4,zscale=tin=bt709:pin=bt709:min=gbr:rin=full:t={transfer}"
+                    ":p=bt2020:m=2020_ncl:r=limited:npl=203,format=yuv420p10le", "-c:v", "libx265",
+                    "-x265-params", "log-level=error", "-colorspace", "bt2020nc", "-color_primaries", "bt2020",
+                    "-color_trc", transfer, str(path)], check=True, capture_output=True, timeout=60)
+    return path
+
+
 def probe(path: Path) -> dict:
     out = subprocess.run(["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
                          capture_output=True, text=True, timeout=30, check=True).stdout

@@ -11,7 +11,7 @@ import pytest
 from media_assets.render import render, render_all, runner
 from media_assets.render.spec import Clip, Composition, Encoding, SourceInfo, Watermark
 
-from .conftest import TALL, WIDE, ffmpeg, frame_at
+from .conftest import HDR_PATCHES, TALL, WIDE, ffmpeg, frame_at, hdr_patches
 
 
 def _bright(frame: np.ndarray) -> np.ndarray:
@@ -121,23 +121,14 @@ def test_it_lays_out_a_phone_video_by_its_rotation(tmp_path, preset) -> None:
 
 @pytest.mark.parametrize("transfer", ["arib-std-b67", "smpte2084"], ids=["hlg", "pq"])
 def test_it_tone_maps_a_phones_hdr_video_to_the_colours_an_sdr_screen_expects(tmp_path, transfer) -> None:
-    # Four SDR patches (red, near-white, grey, skin) written as 10-bit BT.2020 HDR the way BT.2408
-    # places SDR in HDR (SDR white at 203 nits), as phones record by default. Read as if it were
-    # SDR, the picture comes out flat and dim (white at about 180, or 140 with PQ).
-    patches = [(200, 60, 40), (235, 235, 235), (128, 128, 128), (224, 172, 140)]
-    colours = "".join(f"color=c=0x{r:02X}{g:02X}{b:02X}:s=80x180:r=30:d=1,format=gbrp[p{i}];"
-                      for i, (r, g, b) in enumerate(patches))
-    hdr = tmp_path / "hdr.mp4"
-    subprocess.run([runner.default_ffmpeg(), "-v", "error", "-nostdin", "-y", "-filter_complex",
-                    f"{colours}[p0][p1][p2][p3]hstack=4,zscale=tin=bt709:pin=bt709:min=gbr:rin=full:t={transfer}"
-                    ":p=bt2020:m=2020_ncl:r=limited:npl=203,format=yuv420p10le", "-c:v", "libx265",
-                    "-x265-params", "log-level=error", "-colorspace", "bt2020nc", "-color_primaries", "bt2020",
-                    "-color_trc", transfer, str(hdr)], check=True, capture_output=True, timeout=60)
+    # Four SDR patches written as a phone's HDR (see hdr_patches). Read as if it were SDR, the
+    # picture comes out flat and dim (white at about 180, or 140 with PQ).
+    hdr = hdr_patches(tmp_path / "hdr.mp4", transfer)
     assert runner.probe_source(hdr).transfer == transfer
 
     comp = Composition(clips=(Clip(hdr, duration=1.0),))
     frame = frame_at(render(comp, WIDE, tmp_path / "out.mp4", encoding=Encoding(encoder="x264")).path, 0.5)
-    for i, colour in enumerate(patches):
+    for i, colour in enumerate(HDR_PATCHES):
         seen = frame[60:120, i * 80 + 20:i * 80 + 60].reshape(-1, 3).mean(axis=0)
         # Within a few levels; white loses a little to the highlight knee (about 231, and PQ's 10-bit
         # round trip tints it by up to 9).

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
+from media_assets import services
 from media_assets.previews import PreviewError, make_poster, make_scrub_strip, make_thumbnail, make_waveform
+from tests.editor.conftest import HDR_PATCHES, hdr_patches
 from tests.media_assets import hostile
 from tests.media_assets.conftest import requires_ffmpeg
 
@@ -95,3 +97,36 @@ def test_it_refuses_previews_of_a_playlist(tmp_path: Path) -> None:
         make_poster(fake, tmp_path / "p.jpg", at=0)
     with pytest.raises(PreviewError):
         make_waveform(fake, tmp_path / "w.png")
+
+
+def _patch_colours(path: Path, centres: list[tuple[int, int]]) -> list[tuple[int, ...]]:
+    with Image.open(path) as im:
+        rgb = im.convert("RGB")
+        return [rgb.getpixel(c) for c in centres]
+
+
+def _close(seen: list[tuple[int, ...]], want: list[tuple[int, int, int]], tolerance: int = 16) -> bool:
+    # JPEG (and its BT.601 reading of the BT.709 picture) costs a few levels on saturated red.
+    return all(abs(a - b) < tolerance for s, w in zip(seen, want) for a, b in zip(s, w))
+
+
+def test_it_tone_maps_the_poster_and_scrub_strip_of_an_hdr_video_like_the_render(tmp_path: Path) -> None:
+    hdr = hdr_patches(tmp_path / "hlg.mp4", "arib-std-b67")
+    centres = [(40 + 80 * i, 90) for i in range(4)]
+    poster = make_poster(hdr, tmp_path / "poster.jpg", transfer="arib-std-b67")
+    assert _close(_patch_colours(poster, centres), HDR_PATCHES)
+    flat = make_poster(hdr, tmp_path / "flat.jpg")  # without the transfer: HDR read as SDR, dim
+    assert not _close(_patch_colours(flat, centres), HDR_PATCHES)
+    strip = make_scrub_strip(hdr, tmp_path / "strip.jpg", frames=2, tile_height=90, transfer="arib-std-b67")
+    assert _close(_patch_colours(strip, [(20 + 40 * i, 45) for i in range(4)]), HDR_PATCHES)
+
+
+@pytest.mark.django_db
+def test_an_uploaded_hdr_video_keeps_its_transfer_and_gets_tone_mapped_previews(workspace, media_root, tmp_path: Path) -> None:
+    hdr = hdr_patches(tmp_path / "hlg.mp4", "arib-std-b67")
+    asset = services.asset_create_from_file(workspace=workspace, path=hdr, source="uploaded")
+    assert asset.metadata["color_transfer"] == "arib-std-b67" and asset.poster
+    with asset.poster.open("rb") as fh:
+        poster = tmp_path / "stored-poster.jpg"
+        poster.write_bytes(fh.read())
+    assert _close(_patch_colours(poster, [(40 + 80 * i, 90) for i in range(4)]), HDR_PATCHES)
