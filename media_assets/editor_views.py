@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from audio.models import AudioRequest
@@ -66,8 +67,10 @@ def _composition(request, pk, *, write: bool = False) -> Composition:
                       user=request.user, write=write, pk=pk)
 
 
-def _thumbnail_url(pk: int | str) -> str:
-    return f"/library/{pk}/preview/thumbnail/"
+def _thumbnail_url(pk: int | None) -> str:
+    """An asset's thumbnail URL; without ``pk``, a template with ``{id}`` in its place (for the page's script)."""
+    url = reverse("media_assets:asset-preview", kwargs={"pk": pk or 0, "variant": "thumbnail"})
+    return url if pk else url.replace("/0/", "/{id}/")
 
 
 def _asset_choice(asset: MediaAsset) -> dict:
@@ -99,7 +102,7 @@ def composition_edit(request, pk):
             Composition.objects.prefetch_related("clips__asset").get(pk=composition.pk), context={"request": request}
         ).data,
         "clips": [_asset_choice(a) for a in assets.filter(kind__in=["video", "image"]).order_by("-created_at")[:200]],
-        "thumbnail_url_template": _thumbnail_url("{id}"),  # for thumbnails made after the page loaded
+        "thumbnail_url_template": _thumbnail_url(None),  # for thumbnails made after the page loaded
         "audio": [_asset_choice(a) for a in assets.filter(kind="audio").order_by("-created_at")[:200]],
         "subtitles": [_asset_choice(a) for a in assets.filter(kind="subtitle").order_by("-created_at")[:100]],
         "caption_requests": [

@@ -22,7 +22,7 @@ from media_assets.probe import (
     run_tool,
     sniff_container,
 )
-from media_assets.render.graph import HDR_TRANSFERS, tone_map_to_sdr
+from media_assets.render.graph import HDR_TRANSFERS, SQUARE_PIXELS, tone_map_to_sdr
 
 PreviewPath = str | os.PathLike[str]
 DEFAULT_TIMEOUT = 60.0
@@ -42,7 +42,7 @@ def _sdr(transfer: str | None) -> str:
 def _fit(max_side: int, transfer: str | None = None) -> str:
     # Square pixels first (anamorphic sources), then fit inside max_side without upscaling; HDR to SDR.
     return (
-        "scale=trunc(iw*sar/2)*2:ih,setsar=1,"
+        f"{SQUARE_PIXELS},"
         f"scale='min({max_side},iw)':'min({max_side},ih)':force_original_aspect_ratio=decrease{_sdr(transfer)}"
     )
 
@@ -149,7 +149,7 @@ def make_scrub_strip(
         # Centre of each slice; keep the last seek clear of the end of stream.
         t = min(duration * (i + 0.5) / frames, max(duration - 0.1, 0))
         args += ["-ss", f"{t:.3f}", *ffmpeg_input_args(video)]
-    tile = f"scale=trunc(iw*sar/2)*2:ih,setsar=1,scale=-2:{tile_height},setsar=1{_sdr(transfer)}"
+    tile = f"{SQUARE_PIXELS},scale=-2:{tile_height},setsar=1{_sdr(transfer)}"
     chains = [f"[{i}:v:0]trim=end_frame=1,{tile}[t{i}]" for i in range(frames)]
     joined = "".join(f"[t{i}]" for i in range(frames))
     graph = ";".join(chains) + (f";{joined}hstack=inputs={frames}[out]" if frames > 1 else "")

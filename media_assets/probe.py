@@ -147,11 +147,12 @@ def run_tool(args: list[str], *, timeout: float, what: str) -> subprocess.Comple
         raise ProbeError("tool_missing", f"{args[0]} is not installed") from exc
 
 
-def _fraction(value: Any) -> float | None:
+def fraction(value: Any) -> float | None:
+    """ffprobe's "num/den" (or "num:den") as a positive number; None when absent, unknown or 0."""
     if not value or value in ("0/0", "N/A"):
         return None
     try:
-        f = float(Fraction(str(value)))
+        f = float(Fraction(str(value).replace(":", "/")))
     except (ValueError, ZeroDivisionError):
         return None
     return f if f > 0 else None
@@ -259,7 +260,7 @@ def parse_probe(data: dict[str, Any]) -> ProbeResult:
         duration = max((d for d in durations if d is not None), default=None)
     fps = None
     if video is not None:
-        fps = _fraction(video.get("avg_frame_rate")) or _fraction(video.get("r_frame_rate"))
+        fps = fraction(video.get("avg_frame_rate")) or fraction(video.get("r_frame_rate"))
     return ProbeResult(
         kind="video" if video is not None else "audio",
         format_name=fmt.get("format_name", ""),

@@ -54,7 +54,7 @@ HDR_PEAK_NITS = 1000
 HDR_KNEE = 0.7
 
 # Non-square pixels (some camera, DVD and broadcast footage) are widened to square ones before any
-# fit, which all work in pixels; the probe reports the width this gives.
+# fit, which all work in pixels; the probe reports the width this gives. The previews use it too.
 SQUARE_PIXELS = "scale=trunc(iw*sar/2)*2:ih,setsar=1"
 
 # Frames tagged as what the encoder writes (newer ffmpeg takes the stream's colour fields from them).
@@ -236,16 +236,16 @@ def tone_map_to_sdr(transfer: str, *, matrix: str = "bt2020nc", primaries: str =
             "zscale=transfer=bt709:matrix=bt709:range=limited,format=yuv420p")
 
 
-def _hdr_to_sdr(size: tuple[int, int], source: SourceInfo, transfer: str, *, flags: str = "bicubic") -> str:
-    """:func:`tone_map_to_sdr` for a probed source. Untagged matrix or primaries are taken as
+def _hdr_to_sdr(size: tuple[int, int], source: SourceInfo, *, flags: str = "bicubic") -> str:
+    """:func:`tone_map_to_sdr` for a probed HDR source. Untagged matrix or primaries are taken as
     BT.2020's, as HDR video is (not as untagged SDR HD is)."""
     matrix = _ZIMG_MATRICES.get(_MATRICES.get(source.color_space or ""), "bt2020nc")
     primaries = source.primaries if source.primaries in ("bt709", "bt2020", "smpte432") else "bt2020"
-    return tone_map_to_sdr(transfer, matrix=matrix, primaries=primaries, size=size, flags=flags)
+    return tone_map_to_sdr(source.transfer, matrix=matrix, primaries=primaries, size=size, flags=flags)
 
 
-def _fit_video(preset: Preset, *, in_matrix: str, zimg: bool, size: tuple[int, int] | None = None,
-               source: SourceInfo | None = None) -> str:
+def _fit_video(preset: Preset, source: SourceInfo | None, *, zimg: bool,
+               size: tuple[int, int] | None = None) -> str:
     """Each frame of a video to ``size`` (default: the cut's) in the output format.
 
     zimg (``zscale``) gives swscale's picture (72 dB PSNR between the two on the benchmark's
@@ -254,9 +254,9 @@ def _fit_video(preset: Preset, *, in_matrix: str, zimg: bool, size: tuple[int, i
     tone-mapped with zimg (without it they keep swscale's flat, dim picture).
     """
     width, height = size or (preset.width, preset.height)
-    transfer = hdr_transfer(source)
-    if zimg and source is not None and transfer is not None:
-        return _hdr_to_sdr((width, height), source, transfer) + ",setsar=1"
+    if zimg and source is not None and hdr_transfer(source):
+        return _hdr_to_sdr((width, height), source) + ",setsar=1"
+    in_matrix = input_matrix(source)
     if zimg and in_matrix in _ZIMG_MATRICES:
         return (f"zscale=w={width}:h={height}:filter=bicubic:matrixin={_ZIMG_MATRICES[in_matrix]}"
                 ":matrix=bt709:range=limited,format=yuv420p,setsar=1")
@@ -299,8 +299,8 @@ def contain_size(preset: Preset, source: SourceInfo | None) -> tuple[int, int] |
             min(preset.height, max(2, round(source.height * scale / 2) * 2)))
 
 
-def _contain_blur(preset: Preset, src: str, out: str, tag: str, in_matrix: str,
-                  source: SourceInfo | None = None, zimg: bool = False) -> list[str]:
+def _contain_blur(preset: Preset, src: str, out: str, tag: str, source: SourceInfo | None = None,
+                  zimg: bool = False) -> list[str]:
     """The whole source over a blurred, darkened cover of itself.
 
     The fill is built at 1/8 size (cheap to blur). With the source size known, the picture
@@ -309,13 +309,13 @@ def _contain_blur(preset: Preset, src: str, out: str, tag: str, in_matrix: str,
     """
     w, h = preset.width, preset.height
     sw, sh = max(2, w // 8 // 2 * 2), max(2, h // 8 // 2 * 2)
-    transfer = hdr_transfer(source)
-    small = (_hdr_to_sdr((sw, sh), source, transfer, flags="bilinear") if zimg and source and transfer
+    in_matrix = input_matrix(source)
+    small = (_hdr_to_sdr((sw, sh), source, flags="bilinear") if zimg and source is not None and hdr_transfer(source)
              else _to_output_format(preset, in_matrix=in_matrix, flags="bilinear", size=(sw, sh)))
     fill = f"{_cover_crop(preset, (0.5, 0.5))},{small},boxblur=4:2,lutyuv=y='val*0.55'"
     size = contain_size(preset, source)
     if size == (w, h):
-        return [f"[{src}]{_fit_video(preset, in_matrix=in_matrix, zimg=zimg, source=source)}[{out}]"]
+        return [f"[{src}]{_fit_video(preset, source, zimg=zimg)}[{out}]"]
     if size is None:
         contain = ":force_original_aspect_ratio=decrease:force_divisible_by=2"
         return [
@@ -340,7 +340,7 @@ def _contain_blur(preset: Preset, src: str, out: str, tag: str, in_matrix: str,
             cols = min(sw, max(2, math.ceil(length * sw / w / 2) * 2))
             crop, out_size = f"crop={cols}:{sh}:{0 if at_start else sw - cols}:0", f"{length}:{h}"
         parts.append(f"[{name}s]{crop},scale={out_size}:flags=fast_bilinear,setsar=1[{name}]")
-    parts.append(f"[{tag}fg]{_fit_video(preset, in_matrix=in_matrix, zimg=zimg, size=size, source=source)}[{tag}pic]")
+    parts.append(f"[{tag}fg]{_fit_video(preset, source, zimg=zimg, size=size)}[{tag}pic]")
     stacked = [f"[{n}]" for n, _, at_start in bands if at_start] + [f"[{tag}pic]"] + [f"[{n}]" for n, _, at_start in bands if not at_start]
     parts.append(f"{''.join(stacked)}{'vstack' if vertical else 'hstack'}=inputs={len(stacked)}[{out}]")
     return parts
@@ -349,7 +349,6 @@ def _contain_blur(preset: Preset, src: str, out: str, tag: str, in_matrix: str,
 def _clip_video(clip: Clip, index: int, input_index: int, preset: Preset, out: str,
                 source: SourceInfo | None, frames: int, zimg: bool = False) -> list[str]:
     fps = preset.fps
-    matrix = input_matrix(source) if clip.kind == "video" else "auto"
     fit, focus = clip.fit_for(preset.key), clip.focus_for(preset.key)
     tag = f"c{index}"
     # Frame-exact length: the joins below cut clips by frame number, not by float time.
@@ -381,7 +380,7 @@ def _clip_video(clip: Clip, index: int, input_index: int, preset: Preset, out: s
         if fit == "cover":
             parts.append(f"[{input_index}:v]{_cover_crop(preset, focus)},{_to_output_format(preset)},{hold}[{out}]")
         else:
-            parts += _contain_blur(preset, f"{input_index}:v", f"{tag}fit", tag, matrix)
+            parts += _contain_blur(preset, f"{input_index}:v", f"{tag}fit", tag)
             parts.append(f"[{tag}fit]{hold}[{out}]")
         return parts
 
@@ -392,12 +391,12 @@ def _clip_video(clip: Clip, index: int, input_index: int, preset: Preset, out: s
         parts.append(f"{decoded},setsar=1,{BT709_FRAMES},{pad},{tail}[{out}]")
     elif fit == "cover":
         parts.append(
-            f"{decoded},{_cover_crop(preset, focus)},{_fit_video(preset, in_matrix=matrix, zimg=zimg, source=source)},"
+            f"{decoded},{_cover_crop(preset, focus)},{_fit_video(preset, source, zimg=zimg)},"
             f"{pad},{tail}[{out}]"
         )
     else:
         parts.append(f"{decoded}[{tag}in]")
-        parts += _contain_blur(preset, f"{tag}in", f"{tag}fit", tag, matrix, source, zimg)
+        parts += _contain_blur(preset, f"{tag}in", f"{tag}fit", tag, source, zimg)
         parts.append(f"[{tag}fit]{pad},{tail}[{out}]")
     return parts
 

@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..probe import stream_rotation
+from ..probe import fraction, stream_rotation
 from . import captions_ass
 from .graph import (
     LIMITER_CEILING_DB,
@@ -117,16 +117,6 @@ def _tag(value: str | None) -> str | None:
     return value if value and value != "unknown" else None
 
 
-def _ratio(value: str | None) -> float:
-    """ffprobe's "num:den" as a number; 1 when absent or unknown ("0:1")."""
-    num, _, den = (value or "").partition(":")
-    try:
-        ratio = int(num) / int(den)
-    except (ValueError, ZeroDivisionError):
-        return 1.0
-    return ratio if ratio > 0 else 1.0
-
-
 def probe_source(path: str | Path, *, ffprobe: str = "ffprobe") -> SourceInfo | None:
     """Size, pixel format, colour matrix, range, transfer and primaries, and audio presence of a clip source;
     None if ffprobe cannot read it.
@@ -135,17 +125,16 @@ def probe_source(path: str | Path, *, ffprobe: str = "ffprobe") -> SourceInfo | 
     record portrait), so a 1920x1080 stream shown rotated by 90 degrees is 1080x1920 here, and
     non-square pixels are widened to square ones (720x480 at 32:27 is 852x480)."""
     proc = _run([ffprobe, "-v", "error", "-show_entries",
-                 "stream=codec_type,width,height,sample_aspect_ratio,pix_fmt,color_space,color_range,color_transfer,"
-                 "color_primaries"
-                 ":stream_side_data=rotation"
-                 ":stream_tags=rotate", "-of", "json", str(path)],
+                 "stream=codec_type,width,height,sample_aspect_ratio,pix_fmt,color_space,color_range,"
+                 "color_transfer,color_primaries:stream_side_data=rotation:stream_tags=rotate",
+                 "-of", "json", str(path)],
                 timeout=PROBE_TIMEOUT)
     if proc.returncode != 0:
         return None  # the render itself will fail with ffmpeg's own message
     streams = json.loads(proc.stdout or "{}").get("streams", [])
     video = next((s for s in streams if s.get("codec_type") == "video"), {})
     width, height = int(video.get("width") or 0), int(video.get("height") or 0)
-    sar = _ratio(video.get("sample_aspect_ratio"))
+    sar = fraction(video.get("sample_aspect_ratio")) or 1.0  # unknown ("0:1"): square
     if sar != 1.0:
         width = max(2, int(width * sar) // 2 * 2)  # as graph.SQUARE_PIXELS makes it
     if stream_rotation(video) % 180:
@@ -386,7 +375,7 @@ def render(composition: Composition, preset: Preset, out_path: str | Path, *, en
                             encoder=encoder, zimg=has_zscale(ffmpeg), ffmpeg=ffmpeg)
         try:
             done = run_ffmpeg(cmd, total=total, progress=progress, should_cancel=should_cancel, timeout=timeout,
-                       base=base + span * MEASURE_SHARE / 100, span=span * (100 - MEASURE_SHARE) / 100)
+                              base=base + span * MEASURE_SHARE / 100, span=span * (100 - MEASURE_SHARE) / 100)
             os.replace(temp_out, out_path)
         finally:
             temp_out.unlink(missing_ok=True)
