@@ -115,6 +115,7 @@ def _asset_upload(request, handler):
                 "assets": [
                     {
                         "id": a.pk,
+                        "status": a.status,
                         "url": reverse("media_assets:asset-detail", kwargs={"pk": a.pk}),
                         "card_html": render_to_string("media_assets/_asset_card.html", {"asset": a}, request=request),
                     }

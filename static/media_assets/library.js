@@ -11,6 +11,10 @@
     hooks.push(function (job) {
       if (job.kind !== "ingest" || !["succeeded", "failed", "canceled"].includes(job.status)) return;
       document.querySelectorAll(`.asset-card[data-job-id="${job.id}"]`).forEach(refreshCard);
+      const assetId = job.result && job.result.asset_id;
+      document.querySelectorAll(`.upload-item[data-asset-id="${assetId}"] .state`).forEach((state) => {
+        state.textContent = job.status === "succeeded" ? "Uploaded · ready" : "Uploaded · previews not made (see its card)";
+      });
       if (document.querySelector(`[data-reload-when-done][data-job-id="${job.id}"]`)) window.location.reload();
     });
   }
@@ -89,7 +93,6 @@
           try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
           if (xhr.status >= 200 && xhr.status < 300 && body && body.assets && body.assets.length) {
             item.row.classList.add("done");
-            setProgress(item.row, 100, "Uploaded · making previews");
             const grid = document.getElementById("asset-grid");
             const empty = document.getElementById("asset-empty");
             if (empty) empty.remove();
@@ -98,6 +101,9 @@
               if (old) old.remove();  // the same bytes were already here: one card
               else countAdded(1);
               grid.insertAdjacentHTML("afterbegin", a.card_html);
+              item.row.dataset.assetId = String(a.id);  // the ingest job's end updates the state below
+              setProgress(item.row, 100, old ? "Already in the library"
+                : a.status === "ready" ? "Uploaded · ready" : "Uploaded · making previews");
             });
           } else {
             const reason = body && body.errors && body.errors.length ? body.errors.map((e) => e.message).join(" ")

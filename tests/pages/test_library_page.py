@@ -24,3 +24,24 @@ def test_an_uploaded_clip_appears_with_the_count_updated_without_a_reload(stack,
     page.wait_for_selector(".asset-card:has-text('launch-teaser')")
     assert page.inner_text("#asset-count") == "1 file"
     assert page.evaluate("window.__noReload") is True
+    assert page.inner_text(".upload-item .state") == "Uploaded · making previews"  # no worker: its ingest job waits
+
+    page.set_input_files("#id_files", str(clip))  # the same bytes again: one card, said so
+    page.wait_for_selector(".upload-item:nth-child(1) .state:has-text('Already in the library')")
+    assert page.inner_text("#asset-count") == "1 file" and page.locator(".asset-card").count() == 1
+
+
+def test_an_upload_row_says_ready_when_its_ingest_job_has_made_the_previews(stack, page, tmp_path):
+    clip = make_clip(tmp_path / "harbour.mp4")
+    workspace = WorkspaceFactory(name="Harbour Co")
+    server_user("hal", workspace)
+    stack.env["MEDIA_SYNC_PREVIEW_MAX_BYTES"] = "0"  # every upload's previews are made by an ingest job
+    stack.start(worker=False)
+    log_in(page, stack.url, "hal")
+    page.goto(f"{stack.url}/library/")
+    page.set_input_files("#id_files", str(clip))
+    page.wait_for_selector(".upload-item .state:has-text('Uploaded · making previews')")
+
+    stack.start(web=False)  # the worker runs the job; its end reaches the page over the websocket
+
+    page.wait_for_selector(".upload-item .state:has-text('Uploaded · ready')", timeout=60_000)
