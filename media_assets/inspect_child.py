@@ -55,6 +55,9 @@ def _stream_json(stream: Any, rotation: int) -> dict[str, Any]:
         transfer = TRANSFER_NAMES.get(int(getattr(ctx, "color_trc", 0) or 0))
         if transfer:
             out["color_transfer"] = transfer
+        sar = ctx.sample_aspect_ratio
+        if sar and sar != 1:  # non-square pixels (None: unknown, taken as square)
+            out["sample_aspect_ratio"] = f"{sar.numerator}:{sar.denominator}"
         if rotation:
             out["side_data_list"] = [{"rotation": rotation}]
     elif stream.type == "audio":

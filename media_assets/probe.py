@@ -18,6 +18,7 @@ independent guards keep probing confined to the one file on disk:
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 from dataclasses import dataclass
@@ -70,6 +71,7 @@ class ProbeResult:
     rotation: int = 0
     major_brand: str = ""
     color_transfer: str | None = None  # the video's transfer tag: "arib-std-b67" (HLG) or "smpte2084" (PQ) is HDR
+    sample_aspect_ratio: str | None = None  # "num:den" when the pixels are not square
 
     @property
     def has_audio(self) -> bool:
@@ -77,10 +79,33 @@ class ProbeResult:
 
     @property
     def display_size(self) -> tuple[int | None, int | None]:
-        """Width and height as shown to the viewer (rotation applied)."""
-        if self.rotation % 180:
-            return self.height, self.width
-        return self.width, self.height
+        """Width and height as shown to the viewer: rotation applied, pixels made square."""
+        width, height = (self.height, self.width) if self.rotation % 180 else (self.width, self.height)
+        sar = pixel_aspect(self.sample_aspect_ratio, turned=self.rotation % 180 != 0)
+        if width and height and sar != 1:
+            return square_pixel_size(width, height, sar)
+        return width, height
+
+
+def pixel_aspect(value: Any, *, turned: bool = False) -> float:
+    """ffprobe's ``sample_aspect_ratio`` ("num:den") as a number, 1 when unknown; ``turned``: of the
+    video shown rotated by 90 or 270 degrees, whose pixel aspect ffmpeg inverts with the picture."""
+    try:
+        num, den = (int(x) for x in str(value).replace(":", "/").split("/"))
+    except ValueError:
+        return 1.0
+    if num <= 0 or den <= 0:
+        return 1.0  # "0:1": unknown, taken as square
+    return den / num if turned else num / den
+
+
+def square_pixel_size(width: int, height: int, sar: float) -> tuple[int, int]:
+    """The size of a ``width`` x ``height`` picture of pixel aspect ``sar`` once its pixels are square,
+    as the render's ``SQUARE_PIXELS`` filter makes it (and ffmpeg evaluates it): wide pixels widen
+    the picture, tall ones heighten it, so no stored sample is dropped; even sides."""
+    if sar >= 1:
+        return max(2, math.trunc(width * sar / 2) * 2), height
+    return width, max(2, math.trunc(height / sar / 2) * 2)
 
 
 def sniff_container(head: bytes) -> str | None:
@@ -276,7 +301,12 @@ def parse_probe(data: dict[str, Any]) -> ProbeResult:
         rotation=stream_rotation(video) if video else 0,
         major_brand=str((fmt.get("tags") or {}).get("major_brand", "")).strip(),
         color_transfer=(video.get("color_transfer") or None) if video else None,
+        sample_aspect_ratio=_non_square(video.get("sample_aspect_ratio")) if video else None,
     )
+
+
+def _non_square(sample_aspect_ratio: str | None) -> str | None:
+    return sample_aspect_ratio if pixel_aspect(sample_aspect_ratio) != 1 else None
 
 
 def probe_media(path: str | os.PathLike[str], *, timeout: float = 20) -> ProbeResult:

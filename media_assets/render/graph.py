@@ -53,9 +53,11 @@ HDR_REFERENCE_WHITE_NITS = 203
 HDR_PEAK_NITS = 1000
 HDR_KNEE = 0.7
 
-# Non-square pixels (some camera, DVD and broadcast footage) are widened to square ones before any
-# fit, which all work in pixels; the probe reports the width this gives. The previews use it too.
-SQUARE_PIXELS = "scale=trunc(iw*sar/2)*2:ih,setsar=1"
+# Non-square pixels (some camera, DVD and broadcast footage) are made square before any fit, which
+# all work in pixels: wide pixels widen the picture and tall ones heighten it, so no stored sample is
+# dropped. A rotated video's pixel aspect turns with it (ffmpeg inverts it). probe.square_pixel_size
+# gives the size this makes, which the render's probe reports. The previews use it too.
+SQUARE_PIXELS = "scale='if(gte(sar,1),trunc(iw*sar/2)*2,iw)':'if(gte(sar,1),ih,trunc(ih/sar/2)*2)',setsar=1"
 
 # Frames tagged as what the encoder writes (newer ffmpeg takes the stream's colour fields from them).
 BT709_FRAMES = "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709"

@@ -9,6 +9,7 @@ import pytest
 
 from media_assets.render.graph import (
     BT709_FRAMES,
+    SQUARE_PIXELS,
     AudioGain,
     build_audio_measure_command,
     build_command,
@@ -16,6 +17,7 @@ from media_assets.render.graph import (
     frame_plan,
     is_output_ready,
 )
+from media_assets.probe import square_pixel_size
 from media_assets.render.presets import PRESETS
 from media_assets.render.spec import (
     Captions,
@@ -249,5 +251,14 @@ def test_it_makes_pixels_square_only_for_sources_whose_pixels_are_not() -> None:
     sources = [SourceInfo(852, 480, sar=32 / 27), SourceInfo(1920, 1080, color_space="bt709")]
     chains = _graph(build_command(composition=comp, preset=PRESETS["tiktok"], out_path="o.mp4", encoding=Encoding(),
                                   sources=sources)).split(";")
-    assert next(c for c in chains if c.startswith("[0:v]")).startswith("[0:v]fps=30,scale=trunc(iw*sar/2)*2:ih,setsar=1,")
-    assert "iw*sar" not in next(c for c in chains if c.startswith("[1:v]"))
+    assert next(c for c in chains if c.startswith("[0:v]")).startswith(f"[0:v]fps=30,{SQUARE_PIXELS},")
+    assert "sar" not in next(c for c in chains if c.startswith("[1:v]"))
+
+
+@pytest.mark.parametrize(("size", "sar", "square"), [
+    ((720, 480), 32 / 27, (852, 480)),  # wide pixels widen the picture
+    ((720, 480), 8 / 9, (720, 540)),  # tall ones heighten it: no stored sample is dropped
+    ((480, 720), 27 / 32, (480, 852)),  # a turned video's pixel aspect turns with it
+])
+def test_it_stretches_non_square_pixels_to_square_ones_never_squeezing(size, sar, square) -> None:
+    assert square_pixel_size(*size, sar) == square

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from media_assets.render import render, render_all, runner
-from media_assets.render.spec import Clip, Composition, Encoding, SourceInfo, Watermark
+from media_assets.render.spec import Clip, Composition, Encoding, Preset, SafeArea, SourceInfo, Watermark
 
 from .conftest import HDR_PATCHES, TALL, WIDE, ffmpeg, frame_at, hdr_patches
 
@@ -150,3 +150,25 @@ def test_it_widens_non_square_pixels_before_fitting(tmp_path, fit, box) -> None:
     # square box in the middle, where stored pixels taken as square give one twice as tall as wide.
     assert abs((xs.max() - xs.min() + 1) - box) <= 3 and abs((ys.max() - ys.min() + 1) - box) <= 3
     assert abs(xs.mean() - 160) < 3 and abs(ys.mean() - 90) < 3
+
+
+def test_it_makes_a_turned_video_of_non_square_pixels_exactly_the_cuts_size(tmp_path) -> None:
+    # 240x180 stored at a 4:3 pixel aspect (shown 320x180) and turned by 90 degrees: shown 180x320,
+    # which is this cut's size. ffmpeg turns the pixel aspect with the picture (to 3:4); the render
+    # took the probe's size for the decoded one, found it ready and encoded a 134x240 picture.
+    cut = Preset("turned", 180, 320, 30, SafeArea(top=10, bottom=20, left=10, right=10))
+    stored, phone = tmp_path / "stored.mp4", tmp_path / "phone.mp4"
+    ffmpeg("-f", "lavfi", "-i", "color=c=0x202020:s=240x180:r=30:d=1,drawbox=x=98:y=60:w=45:h=60:c=white:t=fill,"
+           "setsar=4/3", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-colorspace", "bt709",
+           "-color_range", "tv", str(stored))
+    subprocess.run([runner.default_ffmpeg(), "-v", "error", "-nostdin", "-y", "-display_rotation", "90",
+                    "-i", str(stored), "-c", "copy", str(phone)], check=True, capture_output=True, timeout=60)
+    assert (runner.probe_source(phone).width, runner.probe_source(phone).height) == (180, 320)
+
+    comp = Composition(clips=(Clip(phone, duration=1.0),))
+    out = render(comp, cut, tmp_path / "out.mp4", encoding=Encoding(encoder="x264")).path
+    frame = frame_at(out, 0.5)
+    assert frame.shape[:2] == (320, 180)
+    ys, xs = np.nonzero(_bright(frame))  # the box, square on screen, in the middle
+    assert abs((xs.max() - xs.min() + 1) - 60) <= 3 and abs((ys.max() - ys.min() + 1) - 60) <= 3
+    assert abs(xs.mean() - 90) < 3 and abs(ys.mean() - 160) < 3

@@ -39,6 +39,24 @@ def test_it_reads_a_phone_videos_rotation_like_ffprobe(mp4_file: Path, tmp_path:
     assert info.display_size == (info.height, info.width)
 
 
+@pytest.mark.parametrize(("rotation", "shown"), [(0, (212, 120)), (90, (120, 212))])
+def test_it_shows_non_square_pixels_at_their_display_size(tmp_path: Path, rotation: int, shown) -> None:
+    # 160x120 stored at a 4:3 pixel aspect (as HDV and DV footage is): shown 212 wide, or 212 tall
+    # once turned (ffmpeg turns the pixel aspect with the picture, as the render does).
+    from media_assets.render.runner import default_ffmpeg
+
+    stored, video = tmp_path / "stored.mp4", tmp_path / "anamorphic.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=160x120:r=25:d=1,setsar=4/3",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(stored)], check=True, timeout=60)
+    subprocess.run([default_ffmpeg(), "-v", "error", "-y", "-display_rotation", str(rotation), "-i", str(stored),
+                    "-c", "copy", str(video)], check=True, timeout=60)
+    info, decode_error = inspector.inspect_media(video)
+    assert decode_error is None and info.sample_aspect_ratio == "4:3"
+    assert dataclasses.replace(info, duration=None, bitrate=None) == dataclasses.replace(
+        probe_media(video), duration=None, bitrate=None)
+    assert info.display_size == shown
+
+
 def test_it_finds_a_faststart_file_cut_short_by_its_tail(long_mp4_file: Path, tmp_path: Path) -> None:
     cut = hostile.truncate(long_mp4_file, tmp_path / "cut.mp4", keep=0.5)
     info, decode_error = inspector.inspect_media(cut)
