@@ -10,10 +10,18 @@
   if (document.querySelector("[data-job-id]") || document.getElementById("upload-form")) {
     hooks.push(function (job) {
       if (job.kind !== "ingest" || !["succeeded", "failed", "canceled"].includes(job.status)) return;
-      document.querySelectorAll(`.asset-card[data-job-id="${job.id}"]`).forEach(refreshCard);
-      const assetId = job.result && job.result.asset_id;
-      document.querySelectorAll(`.upload-item[data-asset-id="${assetId}"] .state`).forEach((state) => {
-        state.textContent = job.status === "succeeded" ? "Uploaded · ready" : "Uploaded · previews not made (see its card)";
+      // The job's asset: its card carries both ids (a failed job's result has no asset_id).
+      const cards = document.querySelectorAll(`.asset-card[data-job-id="${job.id}"]`);
+      const assetIds = new Set([...cards].map((card) => card.dataset.assetId));
+      if (job.result && job.result.asset_id) assetIds.add(String(job.result.asset_id));
+      cards.forEach(refreshCard);
+      const said = job.status !== "succeeded" ? "Uploaded · previews not made (see its card)"
+        : job.result && job.result.preview_error ? "Uploaded · ready, some previews not made (see its card)"
+        : "Uploaded · ready";
+      assetIds.forEach((assetId) => {
+        document.querySelectorAll(`.upload-item[data-asset-id="${assetId}"] .state`).forEach((state) => {
+          state.textContent = said;
+        });
       });
       if (document.querySelector(`[data-reload-when-done][data-job-id="${job.id}"]`)) window.location.reload();
     });

@@ -45,3 +45,29 @@ def test_an_upload_row_says_ready_when_its_ingest_job_has_made_the_previews(stac
     stack.start(web=False)  # the worker runs the job; its end reaches the page over the websocket
 
     page.wait_for_selector(".upload-item .state:has-text('Uploaded · ready')", timeout=60_000)
+
+
+
+@pytest.mark.parametrize(("breakage", "said"), [
+    ("no ffmpeg", "Uploaded · ready, some previews not made (see its card)"),  # the job ends, saying what it could not make
+    ("file lost", "Uploaded · previews not made (see its card)"),  # the job fails: its result names no asset
+])
+def test_an_upload_row_says_what_its_ingest_job_could_not_do(stack, page, tmp_path, breakage, said):
+    clip = make_clip(tmp_path / "dunes.mp4")
+    workspace = WorkspaceFactory(name="Dunes Co")
+    server_user("dru", workspace)
+    stack.env["MEDIA_SYNC_PREVIEW_MAX_BYTES"] = "0"
+    stack.start(worker=False)
+    log_in(page, stack.url, "dru")
+    page.goto(f"{stack.url}/library/")
+    page.set_input_files("#id_files", str(clip))
+    page.wait_for_selector(".upload-item .state:has-text('Uploaded · making previews')")
+
+    if breakage == "no ffmpeg":
+        stack.env["PATH"] = str(tmp_path / "no-tools")
+    else:
+        for stored in (tmp_path / "media").rglob("*.mp4"):
+            stored.unlink()
+    stack.start(web=False)
+
+    page.wait_for_selector(f".upload-item .state:text-is('{said}')", timeout=60_000)
