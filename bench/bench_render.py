@@ -8,7 +8,11 @@ espeak-ng voiceover and ducked music. Measured side by side in one run:
 - floor: x264 re-encoding the render's own output with the same settings (CRF,
   preset, profile, AAC) and the same ffmpeg build - the cost of one encode of that
   picture, nothing else;
-- the same render at half the duration, to show peak memory does not grow with length.
+- the same render at half the duration, to show peak memory does not grow with length;
+- decoding alone, in the same run: the spans of the sources the render uses, and the render's
+  output (what the floor decodes). The render decodes the sources where the floor decodes the
+  output, so even with every filter free its CPU time would be at least the floor's minus the
+  one plus the other; the bench prints that bound beside the ratio.
 
 Run: ``.venv/bin/python bench/bench_render.py [--seconds 30] [--repeat 1]``.
 Sources are generated once into bench/out/ (gitignored).
@@ -137,6 +141,19 @@ def composition(paths: dict[str, Path], seconds: float) -> Composition:
     )
 
 
+def decode_sources_command(comp: Composition) -> list[str]:
+    """Decode, and do nothing else with, what the render reads of each clip's source: the same
+    inputs with the same seeking (each still image once)."""
+    cmd = [default_ffmpeg(), "-v", "error", "-nostdin"]
+    for clip in comp.clips:
+        if clip.kind == "video":
+            cmd += ["-ss", str(clip.in_point), "-t", str(clip.length + 0.1)]
+        cmd += ["-i", str(clip.path)]
+    for i in range(len(comp.clips)):
+        cmd += ["-map", f"{i}:v"]
+    return cmd + ["-c:v", "wrapped_avframe", "-f", "null", "-"]
+
+
 def child(task: dict) -> dict:
     """Runs in a fresh process so RUSAGE_CHILDREN is ffmpeg's own peak RSS for this run."""
     if task["kind"] in ("render", "prepare"):
@@ -144,7 +161,12 @@ def child(task: dict) -> dict:
         comp = composition(paths, task["seconds"])  # (probes the voice's length: not part of the render)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    if task["kind"] in ("render", "prepare"):
+    if task["kind"] == "decode_sources":
+        sh(decode_sources_command(composition({k: Path(v) for k, v in task["paths"].items()}, task["seconds"])))
+    elif task["kind"] == "decode_output":
+        sh([default_ffmpeg(), "-v", "error", "-nostdin", "-i", task["src"], "-map", "0:v", "-c:v", "wrapped_avframe",
+            "-f", "null", "-"])
+    elif task["kind"] in ("render", "prepare"):
         if task["kind"] == "prepare":
             prepare(comp)  # the part of a render before ffmpeg starts: probes and loudness
         else:
@@ -191,6 +213,9 @@ def main() -> None:
         floors.append(measure({"kind": "floor", "src": str(render_out), "out": str(floor_out)}))
     short = measure({"kind": "render", "paths": paths, "seconds": half, "out": str(OUT / "render-half.mp4")})
     prep = min((measure({"kind": "prepare", "paths": paths, "seconds": full}) for _ in range(3)), key=lambda r: r["wall"])
+    dec_src = min((measure({"kind": "decode_sources", "paths": paths, "seconds": full}) for _ in range(3)),
+                  key=lambda r: r["cpu"])
+    dec_out = min((measure({"kind": "decode_output", "src": str(render_out)}) for _ in range(3)), key=lambda r: r["cpu"])
     best_render = min(renders, key=lambda r: r["wall"])
     best_floor = min(floors, key=lambda r: r["wall"])
     ratio = best_render["wall"] / best_floor["wall"]
@@ -213,6 +238,10 @@ def main() -> None:
         print(f"  per pair (render, then its floor): median {statistics.median(pairs):.3f}, "
               f"range {pairs[0]:.3f}-{pairs[-1]:.3f} over {len(pairs)} pairs")
     print(f"peak RSS {half:.0f} s -> {full:.0f} s: {short['maxrss_mb']:.1f} -> {best_render['maxrss_mb']:.1f} MB")
+    bound = best_floor["cpu"] - dec_out["cpu"] + dec_src["cpu"]
+    print(f"decoding alone: the sources' used spans {dec_src['cpu']:.2f} s cpu, the render's output {dec_out['cpu']:.2f} s cpu"
+          f" -> with every filter free the render would still use >= {bound:.2f} s cpu, "
+          f"{bound / best_floor['cpu']:.3f} x the floor's (the render uses {cpu_ratio:.3f} x)")
 
 
 if __name__ == "__main__":
