@@ -302,7 +302,18 @@ def _clip_spec(clip: CompositionClip, path: str) -> rs.Clip:
     if asset.kind == MediaAsset.Kind.IMAGE:
         return rs.Clip(kind="image", duration=clip.duration or DEFAULT_IMAGE_SECONDS, **common)
     out_point = clip.out_point if clip.out_point is not None else asset.duration
-    return rs.Clip(kind="video", in_point=clip.in_point, out_point=out_point, has_audio=clip.keep_audio, **common)
+    return rs.Clip(kind="video", in_point=clip.in_point, out_point=out_point, has_audio=clip.keep_audio,
+                   source=_known_source(asset), **common)
+
+
+def _known_source(asset: MediaAsset) -> rs.SourceInfo | None:
+    """What the probe made when the file was stored found (probe.render_facts): the render need not
+    probe the file again. None for files stored before it was kept: the render probes those."""
+    facts = (asset.metadata or {}).get("render_source")
+    try:
+        return rs.SourceInfo(**facts) if isinstance(facts, dict) else None
+    except TypeError:  # kept by another version, with other fields
+        return None
 
 
 def _transition(clip: CompositionClip) -> rs.Transition:

@@ -33,9 +33,16 @@ TAIL_MAX_SPAN = 30.0
 MEMORY_LIMIT = 2 << 30
 
 
-# FFmpeg's AVColorTransferCharacteristic values under ffprobe's names (HLG and PQ mark HDR video).
+# FFmpeg's colour enums under ffprobe's names (unspecified values have none: ffprobe leaves them out).
+# Transfer: HLG and PQ mark HDR video.
 TRANSFER_NAMES = {1: "bt709", 4: "gamma22", 5: "gamma28", 6: "smpte170m", 7: "smpte240m", 8: "linear",
                   13: "iec61966-2-1", 14: "bt2020-10", 15: "bt2020-12", 16: "smpte2084", 18: "arib-std-b67"}
+MATRIX_NAMES = {0: "gbr", 1: "bt709", 4: "fcc", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 8: "ycgco",
+                9: "bt2020nc", 10: "bt2020c", 11: "smpte2085", 12: "chroma-derived-nc", 13: "chroma-derived-c",
+                14: "ictcp"}
+PRIMARIES_NAMES = {1: "bt709", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 8: "film", 9: "bt2020",
+                   10: "smpte428", 11: "smpte431", 12: "smpte432", 22: "ebu3213"}
+RANGE_NAMES = {1: "tv", 2: "pc"}
 
 
 def _rate(value: Any) -> str:
@@ -52,9 +59,11 @@ def _stream_json(stream: Any, rotation: int) -> dict[str, Any]:
                    r_frame_rate=_rate(stream.base_rate), pix_fmt=ctx.pix_fmt or "")
         attached = bool(int(stream.disposition) & int(av.stream.Disposition.attached_pic))
         out["disposition"] = {"attached_pic": 1 if attached else 0}
-        transfer = TRANSFER_NAMES.get(int(getattr(ctx, "color_trc", 0) or 0))
-        if transfer:
-            out["color_transfer"] = transfer
+        colours = (("color_range", RANGE_NAMES, ctx.color_range), ("color_space", MATRIX_NAMES, ctx.colorspace),
+                   ("color_transfer", TRANSFER_NAMES, ctx.color_trc), ("color_primaries", PRIMARIES_NAMES, ctx.color_primaries))
+        for key, names, value in colours:
+            if value is not None and int(value) in names:
+                out[key] = names[int(value)]
         sar = ctx.sample_aspect_ratio
         if sar and sar != 1:  # non-square pixels (None: unknown, taken as square)
             out["sample_aspect_ratio"] = f"{sar.numerator}:{sar.denominator}"

@@ -72,6 +72,11 @@ class ProbeResult:
     major_brand: str = ""
     color_transfer: str | None = None  # the video's transfer tag: "arib-std-b67" (HLG) or "smpte2084" (PQ) is HDR
     sample_aspect_ratio: str | None = None  # "num:den" when the pixels are not square
+    # The rest of what the render needs to know of a video (tags in ffprobe's names; None: untagged).
+    pix_fmt: str | None = None
+    color_space: str | None = None
+    color_range: str | None = None
+    color_primaries: str | None = None
 
     @property
     def has_audio(self) -> bool:
@@ -302,7 +307,25 @@ def parse_probe(data: dict[str, Any]) -> ProbeResult:
         major_brand=str((fmt.get("tags") or {}).get("major_brand", "")).strip(),
         color_transfer=(video.get("color_transfer") or None) if video else None,
         sample_aspect_ratio=_non_square(video.get("sample_aspect_ratio")) if video else None,
+        **{key: _tag(video.get(key)) if video else None
+           for key in ("pix_fmt", "color_space", "color_range", "color_primaries")},
     )
+
+
+def _tag(value: Any) -> str | None:
+    return str(value) if value and value != "unknown" else None
+
+
+def render_facts(info: ProbeResult) -> dict[str, Any] | None:
+    """What the render needs to know of a video source (the fields of its ``SourceInfo``), from the
+    probe made when the file was stored: the render then need not probe it again. Its size is the
+    one shown (turned, square pixels), as the render's own probe gives it. None for audio."""
+    if info.kind != "video" or not info.width or not info.height:
+        return None
+    width, height = info.display_size
+    return {"width": width, "height": height, "sar": pixel_aspect(info.sample_aspect_ratio),
+            "has_audio": info.has_audio, "pix_fmt": info.pix_fmt, "color_space": info.color_space,
+            "color_range": info.color_range, "transfer": info.color_transfer, "primaries": info.color_primaries}
 
 
 def _non_square(sample_aspect_ratio: str | None) -> str | None:

@@ -31,6 +31,7 @@ from django.utils.http import content_disposition_header
 from media_assets import selectors
 from media_assets.models import MediaAsset, asset_upload_to, preview_upload_to
 from media_assets.previews import PreviewError, make_poster, make_scrub_strip, make_thumbnail, make_waveform
+from media_assets.probe import render_facts
 from media_assets.storage import (
     TEMP_PREFIX,
     is_remote,
@@ -223,6 +224,7 @@ def _store(
     if existing is not None:
         return existing, False
     probe = validated.probe
+    facts = render_facts(probe) if probe is not None else None  # so a render need not probe the file again
     asset = MediaAsset(
         workspace=workspace,
         campaign=campaign,
@@ -253,6 +255,7 @@ def _store(
             "rotation": validated.rotation,
             **({"has_audio": probe.has_audio} if probe is not None else {}),
             **({"color_transfer": probe.color_transfer} if probe is not None and probe.color_transfer else {}),
+            **({"render_source": facts} if facts else {}),
         },
         created_by=user if getattr(user, "is_authenticated", False) else None,
     )

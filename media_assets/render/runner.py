@@ -149,13 +149,14 @@ def probe_source(path: str | Path, *, ffprobe: str = "ffprobe") -> SourceInfo | 
 
 
 def probe_sources(composition: Composition, *, ffprobe: str = "ffprobe") -> tuple[SourceInfo | None, ...]:
-    """Every video clip's source probed, in parallel (images need no probe: None)."""
-    videos = {i: clip.path for i, clip in enumerate(composition.clips) if clip.kind == "video"}
-    if not videos:
-        return tuple(None for _ in composition.clips)
-    with ThreadPoolExecutor(max_workers=min(8, len(videos))) as pool:
-        found = dict(zip(videos, pool.map(lambda path: probe_source(path, ffprobe=ffprobe), videos.values())))
-    return tuple(found.get(i) for i in range(len(composition.clips)))
+    """What is known of every video clip's source: the clip's own ``source`` (from the probe made
+    when the file was stored), else probed now, in parallel. Images need none: None."""
+    known = {i: clip.source for i, clip in enumerate(composition.clips) if clip.kind == "video" and clip.source}
+    unknown = {i: clip.path for i, clip in enumerate(composition.clips) if clip.kind == "video" and not clip.source}
+    if unknown:
+        with ThreadPoolExecutor(max_workers=min(8, len(unknown))) as pool:
+            known.update(zip(unknown, pool.map(lambda path: probe_source(path, ffprobe=ffprobe), unknown.values())))
+    return tuple(known.get(i) for i in range(len(composition.clips)))
 
 
 @functools.lru_cache(maxsize=4)

@@ -70,7 +70,8 @@ class Clip:
     Videos play ``in_point``..``out_point`` of the source (``out_point=None``: needs
     ``duration``). Images last ``duration`` seconds with a gentle camera ``motion``.
     ``focus`` (0..1, 0..1) is the point kept in frame when ``cover`` crops;
-    ``fit_by_preset`` / ``focus_by_preset`` override them for one preset key.
+    ``fit_by_preset`` / ``focus_by_preset`` override them for one preset key. ``source``: what
+    is already known of a video's file (the runner probes it when None).
     """
 
     path: str | Path
@@ -84,6 +85,7 @@ class Clip:
     has_audio: bool | None = None
     fit_by_preset: dict[str, Fit] = field(default_factory=dict)
     focus_by_preset: dict[str, tuple[float, float]] = field(default_factory=dict)
+    source: SourceInfo | None = None
 
     @property
     def length(self) -> float:
@@ -111,7 +113,8 @@ class Clip:
 
 @dataclass(frozen=True)
 class SourceInfo:
-    """What the runner probed about a clip's source (ffprobe); the graph adapts to it."""
+    """What is known of a clip's source: probed by the runner (ffprobe), or handed in on the
+    :class:`Clip` from the probe made when the file was stored. The graph adapts to it."""
 
     width: int = 0
     height: int = 0
@@ -121,7 +124,7 @@ class SourceInfo:
     color_range: str | None = None  # "tv" or "pc", None when untagged
     transfer: str | None = None  # ffprobe's color_transfer: "arib-std-b67" (HLG) and "smpte2084" (PQ) are HDR
     primaries: str | None = None  # ffprobe's color_primaries
-    sar: float = 1.0  # pixel aspect ratio; with it not 1, ``width`` is the display width the render makes
+    sar: float = 1.0  # the stored pixel aspect; with it not 1, the size is the one the render makes square
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import pytest
 from media_assets import editor_services as services
 from media_assets.compositions import Render
 from media_assets.models import MediaAsset
+from media_assets.render import runner
 from media_assets.render.presets import PRESETS
 from media_assets.render.spec import Preset, SafeArea
 from media_assets.services import asset_create_from_file
@@ -56,7 +57,11 @@ def _probe(path: Path) -> dict:
 
 
 def test_it_renders_every_preset_in_one_job_and_stores_linked_assets(
-        workspace, owner, library, fast, progress_log, media_root, django_capture_on_commit_callbacks):  # noqa: F811
+        workspace, owner, library, fast, progress_log, media_root, django_capture_on_commit_callbacks,  # noqa: F811
+        monkeypatch):
+    # What the upload's probe found of each clip comes with it: the render probes nothing again.
+    assert library["marker"].metadata["render_source"]["width"] == 640
+    monkeypatch.setattr(runner, "probe_source", lambda *args, **kwargs: pytest.fail("a stored clip was probed again"))
     universe = UniverseFactory(workspace=workspace, logo=library["logo"])
     campaign = CampaignFactory(workspace=workspace, universe=universe)
     composition = services.composition_create(

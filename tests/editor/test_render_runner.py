@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
+from media_assets import inspector
+from media_assets.probe import render_facts
 from media_assets.render import RenderCanceled, RenderError, render, render_all, runner
 from media_assets.render.runner import nvenc_available, resolve_encoder
-from media_assets.render.spec import Clip, Composition, Encoding, Transition, Voiceover
+from media_assets.render.spec import Clip, Composition, Encoding, SourceInfo, Transition, Voiceover
 
-from .conftest import TALL, WIDE, probe
+from .conftest import TALL, WIDE, ffmpeg, hdr_patches, probe
 
 
 def test_it_reports_progress_up_to_100(media, tmp_path) -> None:
@@ -68,6 +72,30 @@ def test_it_probes_and_measures_loudness_once_for_every_cut(media, tmp_path, mon
     assert calls["probe"] == 2  # one per source, not per cut
     assert 1 <= calls["measure"] <= 2  # the mix once (twice when the limiter works), not per cut
     assert all(r.loudness_gain_db == results["tall"].loudness_gain_db for r in results.values())
+
+
+def test_the_facts_kept_when_a_file_is_stored_are_what_the_render_would_probe(media, tmp_path) -> None:
+    # The upload's inspector (PyAV, in its child) and the render's probe (ffprobe) must agree, or a
+    # render from kept facts would lay a clip out differently: sizes turned and made square, tags.
+    stored, turned = tmp_path / "stored.mp4", tmp_path / "turned.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=240x180:r=30:d=1,setsar=4/3", "-c:v", "libx264", "-preset", "ultrafast",
+           "-pix_fmt", "yuv420p", "-colorspace", "bt709", "-color_range", "tv", str(stored))
+    subprocess.run([runner.default_ffmpeg(), "-v", "error", "-nostdin", "-y", "-display_rotation", "90",
+                    "-i", str(stored), "-c", "copy", str(turned)], check=True, capture_output=True, timeout=60)
+    for path in (media["bars.mp4"], media["testsrc.mp4"], turned, hdr_patches(tmp_path / "hlg.mp4", "arib-std-b67")):
+        info, _ = inspector.inspect_media(path)
+        assert SourceInfo(**render_facts(info)) == runner.probe_source(path), path.name
+
+
+def test_it_does_not_probe_a_source_whose_facts_come_with_its_clip(media, tmp_path, monkeypatch) -> None:
+    probed: list[str] = []
+    probe = runner.probe_source
+    monkeypatch.setattr(runner, "probe_source", lambda path, **kw: probed.append(str(path)) or probe(path, **kw))
+    known = Clip(media["bars.mp4"], duration=1.0, source=runner.probe_source(media["bars.mp4"]))
+    probed.clear()
+    comp = Composition(clips=(known, Clip(media["testsrc.mp4"], duration=1.0)))
+    assert runner.prepare(comp).sources == (known.source, probe(media["testsrc.mp4"]))
+    assert probed == [str(media["testsrc.mp4"])]
 
 
 def test_it_renders_with_the_system_ffmpeg_as_well(media, tmp_path) -> None:
