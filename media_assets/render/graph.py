@@ -247,22 +247,24 @@ def _hdr_to_sdr(size: tuple[int, int], source: SourceInfo, *, flags: str = "bicu
 
 
 def _fit_video(preset: Preset, source: SourceInfo | None, *, zimg: bool,
-               size: tuple[int, int] | None = None) -> str:
-    """Each frame of a video to ``size`` (default: the cut's) in the output format.
+               size: tuple[int, int] | None = None, flags: str = "bicubic") -> str:
+    """Each frame of a video to ``size`` (default: the cut's) in the output format, resampled
+    with ``flags`` (bicubic, or bilinear for the blurred fill).
 
     zimg (``zscale``) gives swscale's picture (72 dB PSNR between the two on the benchmark's
-    4K clip) for less CPU: that clip's fit takes about two thirds of swscale's time. Without
-    zimg, or without a known matrix (zimg will not guess one), swscale. HDR sources are
-    tone-mapped with zimg (without it they keep swscale's flat, dim picture).
+    4K clip) for less CPU: that clip's fit takes about two thirds of swscale's time, and the
+    contained clip's small fill about half. Without zimg, or without a known matrix (zimg will
+    not guess one), swscale. HDR sources are tone-mapped with zimg (without it they keep
+    swscale's flat, dim picture).
     """
     width, height = size or (preset.width, preset.height)
     if zimg and source is not None and hdr_transfer(source):
-        return _hdr_to_sdr((width, height), source) + ",setsar=1"
+        return _hdr_to_sdr((width, height), source, flags=flags) + ",setsar=1"
     in_matrix = input_matrix(source)
     if zimg and in_matrix in _ZIMG_MATRICES:
-        return (f"zscale=w={width}:h={height}:filter=bicubic:matrixin={_ZIMG_MATRICES[in_matrix]}"
+        return (f"zscale=w={width}:h={height}:filter={flags}:matrixin={_ZIMG_MATRICES[in_matrix]}"
                 ":matrix=bt709:range=limited,format=yuv420p,setsar=1")
-    return _to_output_format(preset, in_matrix=in_matrix, size=size)
+    return _to_output_format(preset, in_matrix=in_matrix, size=size, flags=flags)
 
 
 def _to_output_format(preset: Preset, *, extra: str = "", in_matrix: str = "auto", flags: str = "bicubic",
@@ -312,8 +314,7 @@ def _contain_blur(preset: Preset, src: str, out: str, tag: str, source: SourceIn
     w, h = preset.width, preset.height
     sw, sh = max(2, w // 8 // 2 * 2), max(2, h // 8 // 2 * 2)
     in_matrix = input_matrix(source)
-    small = (_hdr_to_sdr((sw, sh), source, flags="bilinear") if zimg and source is not None and hdr_transfer(source)
-             else _to_output_format(preset, in_matrix=in_matrix, flags="bilinear", size=(sw, sh)))
+    small = _fit_video(preset, source, zimg=zimg, size=(sw, sh), flags="bilinear")
     fill = f"{_cover_crop(preset, (0.5, 0.5))},{small},boxblur=4:2,lutyuv=y='val*0.55'"
     size = contain_size(preset, source)
     if size == (w, h):

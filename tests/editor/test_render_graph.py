@@ -220,6 +220,7 @@ def test_it_fits_videos_with_zimg_when_asked_and_keeps_swscale_where_zimg_cannot
     sd = next(c for c in chains if c.startswith("[0:v]"))
     assert "zscale=w=1080:h=1920:filter=bicubic:matrixin=smpte170m:matrix=bt709:range=limited,format=yuv420p" in sd
     assert "[c1fg]zscale=w=1080:h=608:filter=bicubic:matrixin=bt709" in graph  # the contained picture
+    assert "zscale=w=134:h=240:filter=bilinear:matrixin=bt709" in graph  # and its blurred fill, made small
     assert "in_color_matrix=auto" in next(c for c in chains if c.startswith("[2:v]"))  # nothing known: swscale
     assert "zscale" not in next(c for c in chains if c.startswith("[3:v]"))  # a still is fitted once
 
