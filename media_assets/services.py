@@ -31,7 +31,9 @@ from django.utils.http import content_disposition_header
 from media_assets import selectors
 from media_assets.models import MediaAsset, asset_upload_to, preview_upload_to
 from media_assets.previews import PreviewError, make_poster, make_scrub_strip, make_thumbnail, make_waveform
-from media_assets.probe import render_facts
+from media_assets.inspector import inspect_media
+from media_assets.probe import ProbeError, render_facts
+from media_assets.render.graph import HDR_TRANSFERS
 from media_assets.storage import (
     TEMP_PREFIX,
     is_remote,
@@ -403,6 +405,59 @@ def asset_make_previews(*, asset: MediaAsset, progress: Progress | None = None, 
             src.unlink(missing_ok=True)
     asset.refresh_from_db()
     return asset
+
+
+def asset_refresh_facts(*, asset: MediaAsset) -> list[str]:
+    """Re-read what the studio keeps of a stored video from its file (through the inspector, as an
+    upload does), for files stored before it kept it: the size as shown (turned, square pixels),
+    the HDR transfer, the facts a render takes instead of probing (``render_source``). Previews
+    made before an HDR video's were tone-mapped are made again. Returns what changed."""
+    if asset.kind != MediaAsset.Kind.VIDEO or not asset.file:
+        return []
+    src, is_temp = storage_fetch_to_temp(asset.file.name, suffix=f".{asset.file.name.rsplit('.', 1)[-1]}")
+    try:
+        info, _ = inspect_media(src, timeout=media_limits().decode_timeout)
+    finally:
+        if is_temp:
+            src.unlink(missing_ok=True)
+    width, height = info.display_size
+    metadata = dict(asset.metadata or {})
+    known = {"rotation": info.rotation, "has_audio": info.has_audio, "render_source": render_facts(info)}
+    if info.color_transfer:
+        known["color_transfer"] = info.color_transfer
+    changed = [key for key, value in known.items() if metadata.get(key) != value]
+    if (asset.width, asset.height) != (width, height):
+        changed.append("size")
+    if not changed:
+        return []
+    hdr_unmapped = info.color_transfer in HDR_TRANSFERS and metadata.get("color_transfer") != info.color_transfer
+    metadata.update(known)
+    MediaAsset.objects.filter(pk=asset.pk).update(width=width, height=height, metadata=metadata, updated_at=timezone.now())
+    asset.refresh_from_db()
+    if hdr_unmapped and asset.status == MediaAsset.Status.READY:
+        asset_make_previews(asset=asset)  # they were made from the picture read as SDR: flat and dim
+        changed.append("previews")
+    return changed
+
+
+def media_refresh_facts(*, progress: Callable[[int, int], None] | None = None) -> dict[int, list[str]]:
+    """:func:`asset_refresh_facts` for every stored video; returns what changed, by asset id. A
+    file that cannot be read is skipped (its asset keeps what it had)."""
+    ids = list(MediaAsset.objects.filter(kind=MediaAsset.Kind.VIDEO).exclude(file="").order_by("pk")
+               .values_list("pk", flat=True))
+    changed: dict[int, list[str]] = {}
+    for done, pk in enumerate(ids, start=1):
+        asset = MediaAsset.objects.filter(pk=pk).first()
+        try:
+            what = asset_refresh_facts(asset=asset) if asset is not None else []
+        except (ProbeError, OSError) as exc:
+            logger.warning("media_refresh_facts: asset %s: %s", pk, exc)
+            what = []
+        if what:
+            changed[pk] = what
+        if progress is not None:
+            progress(done, len(ids))
+    return changed
 
 
 def _start_ingest_job(*, asset: MediaAsset, user: Any) -> None:

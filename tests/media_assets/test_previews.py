@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from PIL import Image, ImageChops, ImageStat
 
 from media_assets import services
+from media_assets.models import MediaAsset
 from media_assets.previews import PreviewError, make_poster, make_scrub_strip, make_thumbnail, make_waveform
 from tests.editor.conftest import HDR_PATCHES, hdr_patches
 from tests.media_assets import hostile
@@ -130,3 +134,41 @@ def test_an_uploaded_hdr_video_keeps_its_transfer_and_gets_tone_mapped_previews(
         poster = tmp_path / "stored-poster.jpg"
         poster.write_bytes(fh.read())
     assert _close(_patch_colours(poster, [(40 + 80 * i, 90) for i in range(4)]), HDR_PATCHES)
+
+
+
+def _stored_poster_close(asset, tmp_path: Path) -> bool:
+    with asset.poster.open("rb") as fh:
+        poster = tmp_path / f"poster-{asset.pk}.jpg"
+        poster.write_bytes(fh.read())
+    return _close(_patch_colours(poster, [(40 + 80 * i, 90) for i in range(4)]), HDR_PATCHES)
+
+
+@pytest.mark.django_db
+def test_the_refresh_command_brings_videos_stored_before_up_to_date(workspace, media_root, tmp_path: Path) -> None:
+    hdr = services.asset_create_from_file(workspace=workspace, path=hdr_patches(tmp_path / "hlg.mp4", "arib-std-b67"),
+                                          source="uploaded")
+    wide_pixels = tmp_path / "anamorphic.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=160x120:r=25:d=1,setsar=4/3",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(wide_pixels)], check=True, timeout=60)
+    anamorphic = services.asset_create_from_file(workspace=workspace, path=wide_pixels, source="uploaded")
+    current = {a.pk: (a.width, a.height, dict(a.metadata)) for a in (hdr, anamorphic)}
+    # As an earlier version stored them: no transfer, no render facts, the stored size, HDR previews dim.
+    for asset in (hdr, anamorphic):
+        old = {k: v for k, v in asset.metadata.items() if k not in ("color_transfer", "render_source")}
+        MediaAsset.objects.filter(pk=asset.pk).update(metadata=old, width=160 if asset == anamorphic else asset.width)
+    services.asset_make_previews(asset=MediaAsset.objects.get(pk=hdr.pk))
+    assert not _stored_poster_close(MediaAsset.objects.get(pk=hdr.pk), tmp_path)
+
+    out, err = StringIO(), StringIO()
+    call_command("media_refresh_facts", stdout=out, stderr=err)
+
+    assert "2 video(s) brought up to date." in out.getvalue() and "100%" in err.getvalue()
+    for pk, (width, height, metadata) in current.items():
+        asset = MediaAsset.objects.get(pk=pk)
+        assert (asset.width, asset.height) == (width, height) and asset.metadata == metadata
+    assert (MediaAsset.objects.get(pk=anamorphic.pk).width, MediaAsset.objects.get(pk=anamorphic.pk).height) == (212, 120)
+    assert _stored_poster_close(MediaAsset.objects.get(pk=hdr.pk), tmp_path)
+    out = StringIO()
+    call_command("media_refresh_facts", "--no-progress", stdout=out)  # nothing left to do
+    assert "0 video(s) brought up to date." in out.getvalue()
