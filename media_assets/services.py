@@ -29,10 +29,10 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from media_assets import selectors
+from media_assets.inspector import inspect_media
 from media_assets.models import MediaAsset, asset_upload_to, preview_upload_to
 from media_assets.previews import PreviewError, make_poster, make_scrub_strip, make_thumbnail, make_waveform
-from media_assets.inspector import inspect_media
-from media_assets.probe import ProbeError, render_facts
+from media_assets.probe import render_facts
 from media_assets.render.graph import HDR_TRANSFERS
 from media_assets.storage import (
     TEMP_PREFIX,
@@ -442,7 +442,7 @@ def asset_refresh_facts(*, asset: MediaAsset) -> list[str]:
 
 def media_refresh_facts(*, progress: Callable[[int, int], None] | None = None) -> dict[int, list[str]]:
     """:func:`asset_refresh_facts` for every stored video; returns what changed, by asset id. A
-    file that cannot be read is skipped (its asset keeps what it had)."""
+    file that cannot be read is logged and skipped (its asset keeps what it had)."""
     ids = list(MediaAsset.objects.filter(kind=MediaAsset.Kind.VIDEO).exclude(file="").order_by("pk")
                .values_list("pk", flat=True))
     changed: dict[int, list[str]] = {}
@@ -450,8 +450,8 @@ def media_refresh_facts(*, progress: Callable[[int, int], None] | None = None) -
         asset = MediaAsset.objects.filter(pk=pk).first()
         try:
             what = asset_refresh_facts(asset=asset) if asset is not None else []
-        except (ProbeError, OSError) as exc:
-            logger.warning("media_refresh_facts: asset %s: %s", pk, exc)
+        except Exception:  # one unreadable or missing file must not stop the others
+            logger.exception("media_refresh_facts: asset %s could not be read", pk)
             what = []
         if what:
             changed[pk] = what

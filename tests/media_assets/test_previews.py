@@ -152,6 +152,10 @@ def test_the_refresh_command_brings_videos_stored_before_up_to_date(workspace, m
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=160x120:r=25:d=1,setsar=4/3",
                     "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(wide_pixels)], check=True, timeout=60)
     anamorphic = services.asset_create_from_file(workspace=workspace, path=wide_pixels, source="uploaded")
+    lost = services.asset_create_from_file(workspace=workspace, path=hdr_patches(tmp_path / "pq.mp4", "smpte2084"),
+                                           source="uploaded")
+    MediaAsset.objects.filter(pk=lost.pk).update(metadata={})
+    lost.file.storage.delete(lost.file.name)  # its file is gone: it is skipped, the others are not
     current = {a.pk: (a.width, a.height, dict(a.metadata)) for a in (hdr, anamorphic)}
     # As an earlier version stored them: no transfer, no render facts, the stored size, HDR previews dim.
     for asset in (hdr, anamorphic):
@@ -169,6 +173,7 @@ def test_the_refresh_command_brings_videos_stored_before_up_to_date(workspace, m
         assert (asset.width, asset.height) == (width, height) and asset.metadata == metadata
     assert (MediaAsset.objects.get(pk=anamorphic.pk).width, MediaAsset.objects.get(pk=anamorphic.pk).height) == (212, 120)
     assert _stored_poster_close(MediaAsset.objects.get(pk=hdr.pk), tmp_path)
+    assert MediaAsset.objects.get(pk=lost.pk).metadata == {}
     out = StringIO()
     call_command("media_refresh_facts", "--no-progress", stdout=out)  # nothing left to do
     assert "0 video(s) brought up to date." in out.getvalue()
