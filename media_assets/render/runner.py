@@ -3,11 +3,11 @@
 What every cut of a composition shares (the probed sources and the loudness gain) is
 worked out once by :func:`prepare` and handed to each :func:`render`.
 
-Loudness is two-pass without a second lossy encode: the audio mix alone (no video
+Loudness is measured without a second lossy encode: the audio mix alone (no video
 decoded, nothing written) is measured with ``ebur128``, the gain to -14 LUFS is
-computed, the corrected mix (gain + peak limiter) is measured once more to absorb
-what the limiter took, and the final gain goes into the one real render, whose
-video is encoded exactly once.
+computed, the corrected mix (gain + peak limiter) is measured again to absorb what
+the limiter took (until it lands), and the final gain goes into the one real
+render, whose video is encoded exactly once.
 
 The output is written to a hidden temporary file next to ``out_path`` and renamed
 into place only on success; a failure or a cancel deletes it.
@@ -49,6 +49,8 @@ CancelCheck = Callable[[], bool]
 
 PROBE_TIMEOUT = 30
 MEASURE_SHARE = 5.0  # percent of the progress bar given to the loudness passes
+LOUDNESS_TOLERANCE = 0.2  # LU: how close to the target the measured mix must land
+MAX_LIMITED_PASSES = 4  # measurements of the limited mix, at most
 
 
 class RenderError(RuntimeError):
@@ -215,18 +217,25 @@ def measure_loudness(composition: Composition, *, sources: list[SourceInfo | Non
 
 def loudness_gain(composition: Composition, *, sources: list[SourceInfo | None] | None = None,
                   ffmpeg: str = "ffmpeg", timeout: float = 600) -> AudioGain | None:
-    """Gain bringing the mix to -14 LUFS; None when the mix is silent."""
+    """Gain bringing the mix to -14 LUFS (within LOUDNESS_TOLERANCE); None when the mix is silent."""
     first = measure_loudness(composition, sources=sources, ffmpeg=ffmpeg, timeout=timeout)
     if not math.isfinite(first.integrated):
         return None
     gain = AudioGain(gain_db=TARGET_LUFS - first.integrated)
     if first.true_peak + gain.gain_db <= LIMITER_CEILING_DB:
         return gain  # the limiter will not touch it: the gain alone lands on target
-    # The limiter removes some loudness when it works hard; measure once more and correct.
-    second = measure_loudness(composition, sources=sources, gain=gain, ffmpeg=ffmpeg,
-                              timeout=timeout)
-    if math.isfinite(second.integrated) and abs(TARGET_LUFS - second.integrated) > 0.2:
-        gain = AudioGain(gain_db=gain.gain_db + (TARGET_LUFS - second.integrated))
+    # The limiter takes loudness away when it works, and the more the harder it is pushed, so the
+    # limited mix is measured and the gain corrected along the measured slope (a secant step)
+    # until it lands: once for most mixes, two or three times for one with high peaks.
+    tried = (0.0, first.integrated)
+    for _ in range(MAX_LIMITED_PASSES):
+        limited = measure_loudness(composition, sources=sources, gain=gain, ffmpeg=ffmpeg, timeout=timeout)
+        miss = TARGET_LUFS - limited.integrated
+        if not math.isfinite(limited.integrated) or abs(miss) <= LOUDNESS_TOLERANCE:
+            break
+        slope = (limited.integrated - tried[1]) / (gain.gain_db - tried[0]) if gain.gain_db != tried[0] else 1.0
+        tried = (gain.gain_db, limited.integrated)
+        gain = AudioGain(gain_db=gain.gain_db + miss / min(max(slope, 0.2), 1.0))
     return gain
 
 
