@@ -305,10 +305,9 @@ def parse_probe(data: dict[str, Any]) -> ProbeResult:
         sample_rate=_int(audio.get("sample_rate")) if audio else None,
         rotation=stream_rotation(video) if video else 0,
         major_brand=str((fmt.get("tags") or {}).get("major_brand", "")).strip(),
-        color_transfer=(video.get("color_transfer") or None) if video else None,
         sample_aspect_ratio=_non_square(video.get("sample_aspect_ratio")) if video else None,
         **{key: _tag(video.get(key)) if video else None
-           for key in ("pix_fmt", "color_space", "color_range", "color_primaries")},
+           for key in ("pix_fmt", "color_space", "color_range", "color_transfer", "color_primaries")},
     )
 
 

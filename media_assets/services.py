@@ -32,7 +32,7 @@ from media_assets import selectors
 from media_assets.inspector import inspect_media
 from media_assets.models import MediaAsset, asset_upload_to, preview_upload_to
 from media_assets.previews import PreviewError, make_poster, make_scrub_strip, make_thumbnail, make_waveform
-from media_assets.probe import render_facts
+from media_assets.probe import ProbeResult, render_facts
 from media_assets.render.graph import HDR_TRANSFERS
 from media_assets.storage import (
     TEMP_PREFIX,
@@ -226,7 +226,6 @@ def _store(
     if existing is not None:
         return existing, False
     probe = validated.probe
-    facts = render_facts(probe) if probe is not None else None  # so a render need not probe the file again
     asset = MediaAsset(
         workspace=workspace,
         campaign=campaign,
@@ -255,9 +254,7 @@ def _store(
             "format": validated.format_name,
             "sample_rate": validated.sample_rate,
             "rotation": validated.rotation,
-            **({"has_audio": probe.has_audio} if probe is not None else {}),
-            **({"color_transfer": probe.color_transfer} if probe is not None and probe.color_transfer else {}),
-            **({"render_source": facts} if facts else {}),
+            **(_probe_metadata(probe) if probe is not None else {}),
         },
         created_by=user if getattr(user, "is_authenticated", False) else None,
     )
@@ -280,6 +277,15 @@ def _store(
             storage_delete([name])
         raise
     return asset, True
+
+
+def _probe_metadata(probe: ProbeResult) -> dict[str, Any]:
+    """What an asset keeps in its metadata of its file's probe: rotation, sound, the HDR transfer, and
+    what a render takes instead of probing the file again (``render_source``)."""
+    facts = render_facts(probe)
+    return {"rotation": probe.rotation, "has_audio": probe.has_audio,
+            **({"color_transfer": probe.color_transfer} if probe.color_transfer else {}),
+            **({"render_source": facts} if facts else {})}
 
 
 def _asset_row_create(asset: MediaAsset) -> None:
@@ -422,9 +428,7 @@ def asset_refresh_facts(*, asset: MediaAsset) -> list[str]:
             src.unlink(missing_ok=True)
     width, height = info.display_size
     metadata = dict(asset.metadata or {})
-    known = {"rotation": info.rotation, "has_audio": info.has_audio, "render_source": render_facts(info)}
-    if info.color_transfer:
-        known["color_transfer"] = info.color_transfer
+    known = _probe_metadata(info)
     changed = [key for key, value in known.items() if metadata.get(key) != value]
     if (asset.width, asset.height) != (width, height):
         changed.append("size")

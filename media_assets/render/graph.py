@@ -313,7 +313,6 @@ def _contain_blur(preset: Preset, src: str, out: str, tag: str, source: SourceIn
     """
     w, h = preset.width, preset.height
     sw, sh = max(2, w // 8 // 2 * 2), max(2, h // 8 // 2 * 2)
-    in_matrix = input_matrix(source)
     small = _fit_video(preset, source, zimg=zimg, size=(sw, sh), flags="bilinear")
     fill = f"{_cover_crop(preset, (0.5, 0.5))},{small},boxblur=4:2,lutyuv=y='val*0.55'"
     size = contain_size(preset, source)
@@ -324,7 +323,7 @@ def _contain_blur(preset: Preset, src: str, out: str, tag: str, source: SourceIn
         return [
             f"[{src}]split=2[{tag}bg][{tag}fg]",
             f"[{tag}bg]{fill},scale={w}:{h}:flags=fast_bilinear[{tag}bgo]",
-            f"[{tag}fg]{_to_output_format(preset, in_matrix=in_matrix, extra=contain)}[{tag}fgo]",
+            f"[{tag}fg]{_to_output_format(preset, in_matrix=input_matrix(source), extra=contain)}[{tag}fgo]",
             f"[{tag}bgo][{tag}fgo]overlay=x=(W-w)/2:y=(H-h)/2:format=yuv420[{out}]",
         ]
     fw, fh = size

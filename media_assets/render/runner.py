@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..probe import pixel_aspect, square_pixel_size, stream_rotation
+from ..probe import ProbeError, parse_probe, render_facts
 from . import captions_ass
 from .graph import (
     LIMITER_CEILING_DB,
@@ -115,39 +115,24 @@ def default_ffmpeg() -> str:
         return "ffmpeg"
 
 
-def _tag(value: str | None) -> str | None:
-    return value if value and value != "unknown" else None
-
-
 def probe_source(path: str | Path, *, ffprobe: str = "ffprobe") -> SourceInfo | None:
-    """Size, pixel format, colour matrix, range, transfer and primaries, and audio presence of a clip source;
-    None if ffprobe cannot read it.
+    """What the render needs to know of a clip's source (size, pixel format, colour tags, sound),
+    read as an upload reads it (:func:`~media_assets.probe.render_facts`); None if ffprobe cannot
+    read it or it has no video.
 
     The size is the one the render works with: ffmpeg turns a video by its rotation (as phones
     record portrait), so a 1920x1080 stream shown rotated by 90 degrees is 1080x1920 here, and
     non-square pixels are stretched to square ones (720x480 at 32:27 is 852x480; turned by 90
     degrees, 480x852)."""
-    proc = _run([ffprobe, "-v", "error", "-show_entries",
-                 "stream=codec_type,width,height,sample_aspect_ratio,pix_fmt,color_space,color_range,"
-                 "color_transfer,color_primaries:stream_side_data=rotation:stream_tags=rotate",
-                 "-of", "json", str(path)],
+    proc = _run([ffprobe, "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
                 timeout=PROBE_TIMEOUT)
     if proc.returncode != 0:
         return None  # the render itself will fail with ffmpeg's own message
-    streams = json.loads(proc.stdout or "{}").get("streams", [])
-    video = next((s for s in streams if s.get("codec_type") == "video"), {})
-    width, height = int(video.get("width") or 0), int(video.get("height") or 0)
-    sar = pixel_aspect(video.get("sample_aspect_ratio"))
-    turned = stream_rotation(video) % 180 != 0
-    if turned:
-        width, height = height, width
-    if sar != 1.0:  # as graph.SQUARE_PIXELS makes it, after the turn (which inverts the pixel aspect)
-        width, height = square_pixel_size(width, height, pixel_aspect(video["sample_aspect_ratio"], turned=turned))
-    return SourceInfo(width=width, height=height, sar=sar,
-                      has_audio=any(s.get("codec_type") == "audio" for s in streams),
-                      color_space=_tag(video.get("color_space")), pix_fmt=_tag(video.get("pix_fmt")),
-                      color_range=_tag(video.get("color_range")), transfer=_tag(video.get("color_transfer")),
-                      primaries=_tag(video.get("color_primaries")))
+    try:
+        facts = render_facts(parse_probe(json.loads(proc.stdout or "{}")))
+    except (ProbeError, json.JSONDecodeError):
+        return None
+    return SourceInfo(**facts) if facts else None
 
 
 def probe_sources(composition: Composition, *, ffprobe: str = "ffprobe") -> tuple[SourceInfo | None, ...]:

@@ -43,6 +43,16 @@ def log_in(page, base_url: str, username: str, password: str = "pw-for-tests-123
     page.wait_for_url(f"{base_url}/")
 
 
+def upload_with_no_worker(stack, page, path, username: str) -> None:
+    """Start the web process alone, log ``username`` in and upload ``path`` on the Library page: its
+    previews wait for an ingest job that no worker runs until the test starts one."""
+    stack.env["MEDIA_SYNC_PREVIEW_MAX_BYTES"] = "0"  # every upload's previews are made by an ingest job
+    stack.start(worker=False)
+    log_in(page, stack.url, username)
+    page.goto(f"{stack.url}/library/")
+    page.set_input_files("#id_files", str(path))
+
+
 def make_clip(path: Path, *, source: str = "testsrc2", size: str = "320x180", rate: int = 24, seconds: float = 1) -> Path:
     """A short H.264 clip made by ffmpeg from one of its test sources."""
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"{source}=size={size}:rate={rate}:duration={seconds}",

@@ -8,20 +8,15 @@ from media_assets.editor_services import composition_create
 from media_assets.models import MediaAsset
 from tests.conftest import server_user
 from tests.factories import WorkspaceFactory
-from tests.pages.conftest import log_in, make_clip
+from tests.pages.conftest import make_clip, upload_with_no_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 
 def test_a_clip_still_ingesting_gets_its_thumbnail_in_the_bin_when_its_job_ends(stack, page, tmp_path):
-    clip = make_clip(tmp_path / "beach-run.mp4")
     workspace = WorkspaceFactory(name="Editor Co")
     server_user("eda", workspace)
-    stack.env["MEDIA_SYNC_PREVIEW_MAX_BYTES"] = "0"  # every upload's previews are made by an ingest job
-    stack.start(worker=False)
-    log_in(page, stack.url, "eda")
-    page.goto(f"{stack.url}/library/")
-    page.set_input_files("#id_files", str(clip))
+    upload_with_no_worker(stack, page, make_clip(tmp_path / "beach-run.mp4"), "eda")
     page.wait_for_selector(".asset-card:has-text('beach-run')")
     asset = MediaAsset.objects.get(workspace=workspace)
     assert asset.status == MediaAsset.Status.INGESTING and not asset.thumbnail  # no worker yet: the job waits

@@ -4,7 +4,7 @@ import pytest
 
 from tests.conftest import server_user
 from tests.factories import WorkspaceFactory
-from tests.pages.conftest import log_in, make_clip
+from tests.pages.conftest import log_in, make_clip, upload_with_no_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -32,14 +32,8 @@ def test_an_uploaded_clip_appears_with_the_count_updated_without_a_reload(stack,
 
 
 def test_an_upload_row_says_ready_when_its_ingest_job_has_made_the_previews(stack, page, tmp_path):
-    clip = make_clip(tmp_path / "harbour.mp4")
-    workspace = WorkspaceFactory(name="Harbour Co")
-    server_user("hal", workspace)
-    stack.env["MEDIA_SYNC_PREVIEW_MAX_BYTES"] = "0"  # every upload's previews are made by an ingest job
-    stack.start(worker=False)
-    log_in(page, stack.url, "hal")
-    page.goto(f"{stack.url}/library/")
-    page.set_input_files("#id_files", str(clip))
+    server_user("hal", WorkspaceFactory(name="Harbour Co"))
+    upload_with_no_worker(stack, page, make_clip(tmp_path / "harbour.mp4"), "hal")
     page.wait_for_selector(".upload-item .state:has-text('Uploaded · making previews')")
 
     stack.start(web=False)  # the worker runs the job; its end reaches the page over the websocket
@@ -53,14 +47,8 @@ def test_an_upload_row_says_ready_when_its_ingest_job_has_made_the_previews(stac
     ("file lost", "Uploaded · previews not made (see its card)"),  # the job fails: its result names no asset
 ])
 def test_an_upload_row_says_what_its_ingest_job_could_not_do(stack, page, tmp_path, breakage, said):
-    clip = make_clip(tmp_path / "dunes.mp4")
-    workspace = WorkspaceFactory(name="Dunes Co")
-    server_user("dru", workspace)
-    stack.env["MEDIA_SYNC_PREVIEW_MAX_BYTES"] = "0"
-    stack.start(worker=False)
-    log_in(page, stack.url, "dru")
-    page.goto(f"{stack.url}/library/")
-    page.set_input_files("#id_files", str(clip))
+    server_user("dru", WorkspaceFactory(name="Dunes Co"))
+    upload_with_no_worker(stack, page, make_clip(tmp_path / "dunes.mp4"), "dru")
     page.wait_for_selector(".upload-item .state:has-text('Uploaded · making previews')")
 
     if breakage == "no ffmpeg":
