@@ -184,6 +184,9 @@ def _join(tail: str, head: str, out: str, transition: Transition, frames: int, f
     return parts
 
 
+_MIX_AFORMAT = f"aformat=sample_fmts=fltp:sample_rates={SAMPLE_RATE}:channel_layouts=stereo"
+
+
 class _Inputs:
     def __init__(self) -> None:
         self.args: list[str] = []
@@ -428,7 +431,7 @@ def clip_audio_flags(composition: Composition, sources: Sequence[SourceInfo | No
 def _audio_graph(composition: Composition, inputs: _Inputs, clip_inputs: dict[int, int],
                  clip_audio: Sequence[bool], gain: AudioGain | None, *, measure: bool) -> tuple[list[str], str]:
     total = composition.duration
-    fmt = f"aformat=sample_fmts=fltp:sample_rates={SAMPLE_RATE}:channel_layouts=stereo"
+    fmt = _MIX_AFORMAT
     parts: list[str] = []
     mix: list[str] = []
     starts = composition.clip_starts()
@@ -497,10 +500,7 @@ def _audio_graph(composition: Composition, inputs: _Inputs, clip_inputs: dict[in
         parts.append(f"{''.join(mix)}amix=inputs={len(mix)}:duration=longest:normalize=0[amix]")
     chain = f"[amix]apad=whole_dur={_num(total)},atrim=duration={_num(total)}"
     if gain is not None:
-        chain += f",volume={_num(gain.gain_db)}dB"
-        if gain.limit:
-            ceiling = 10 ** (LIMITER_CEILING_DB / 20)
-            chain += f",alimiter=limit={ceiling:.4f}:attack=5:release=80:level=false:latency=true"
+        chain += f",{master_filters(gain)}"
     if measure:
         # True peak (4x oversampling) only matters before the limiter is in the chain.
         peak = "peak=true:" if gain is None else ""
@@ -511,24 +511,52 @@ def _audio_graph(composition: Composition, inputs: _Inputs, clip_inputs: dict[in
     return parts, "[aout]"
 
 
+def master_filters(gain: AudioGain) -> str:
+    """What is done to the whole mix: the loudness gain and, where it needs one, the peak limiter."""
+    chain = f"volume={_num(gain.gain_db)}dB"
+    if gain.limit:
+        ceiling = 10 ** (LIMITER_CEILING_DB / 20)
+        chain += f",alimiter=limit={ceiling:.4f}:attack=5:release=80:level=false:latency=true"
+    return chain
+
+
 def has_audio_mix(composition: Composition, clip_audio: Sequence[bool]) -> bool:
     return composition.voiceover is not None or composition.music is not None or any(clip_audio)
 
 
 def build_audio_measure_command(*, composition: Composition, sources: Sequence[SourceInfo | None] | None = None,
-                                gain: AudioGain | None = None, ffmpeg: str = "ffmpeg") -> list[str]:
+                                gain: AudioGain | None = None, ffmpeg: str = "ffmpeg",
+                                mix_out: str | Path | None = None) -> list[str]:
     """Audio-only pass that prints the mix's loudness (ebur128 summary on stderr).
 
-    Decodes only audio, encodes nothing and writes nothing (``-f null``).
+    Decodes only audio and encodes nothing. With ``mix_out`` (and no ``gain``) the measured mix
+    is kept there as raw 32-bit float PCM (:data:`MIX_FORMAT`), for :func:`build_master_measure_command`;
+    else nothing is written (``-f null``).
     """
     composition.validate()
     flags = clip_audio_flags(composition, sources)
     inputs = _Inputs()
     clip_inputs = {i: _clip_input(inputs, clip) for i, clip in enumerate(composition.clips) if flags[i]}
     parts, label = _audio_graph(composition, inputs, clip_inputs, flags, gain, measure=True)
+    if mix_out is not None and gain is not None:
+        raise SpecError("the mix kept for later passes is the one before the gain")
+    output = ["-c:a", "pcm_f32le", "-f", MIX_FORMAT, "-y", str(mix_out)] if mix_out is not None else ["-f", "null", "-"]
     return [
         ffmpeg, "-hide_banner", "-nostdin", "-nostats", *inputs.args,
-        "-filter_complex", ";".join(parts), "-map", label, "-vn", "-f", "null", "-",
+        "-filter_complex", ";".join(parts), "-map", label, "-vn", *output,
+    ]
+
+
+MIX_FORMAT = "f32le"  # a kept mix: raw 32-bit float, 48 kHz stereo, exactly the samples the render mixes
+
+
+def build_master_measure_command(mix_path: str | Path, gain: AudioGain, *, ffmpeg: str = "ffmpeg") -> list[str]:
+    """The loudness of a mix kept by :func:`build_audio_measure_command` once ``gain`` (and its
+    limiter) is applied, as the render applies them: the sources are not decoded and mixed again."""
+    return [
+        ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-f", MIX_FORMAT, "-sample_rate", str(SAMPLE_RATE),
+        "-ch_layout", "stereo", "-protocol_whitelist", "file", "-i", str(mix_path),
+        "-af", f"{_MIX_AFORMAT},{master_filters(gain)},ebur128=framelog=verbose", "-f", "null", "-",
     ]
 
 

@@ -5,8 +5,9 @@ worked out once by :func:`prepare` and handed to each :func:`render`.
 
 Loudness is measured without a second lossy encode: the audio mix alone (no video
 decoded, nothing written) is measured with ``ebur128``, the gain to -14 LUFS is
-computed, the corrected mix (gain + peak limiter) is measured again to absorb what
-the limiter took (until it lands), and the final gain goes into the one real
+computed, the corrected mix (gain + peak limiter, applied to the raw mix the first
+pass kept, so the sources are decoded and mixed once) is measured again to absorb
+what the limiter took (until it lands), and the final gain goes into the one real
 render, whose video is encoded exactly once.
 
 The output is written to a hidden temporary file next to ``out_path`` and renamed
@@ -38,6 +39,7 @@ from .graph import (
     LIMITER_CEILING_DB,
     AudioGain,
     build_audio_measure_command,
+    build_master_measure_command,
     build_command,
     clip_audio_flags,
     has_audio_mix,
@@ -190,38 +192,54 @@ def parse_ebur128(stderr: str) -> Loudness:
     return Loudness(integrated=integrated, true_peak=peak)
 
 
-def measure_loudness(composition: Composition, *, sources: list[SourceInfo | None] | None = None,
-                     gain: AudioGain | None = None, ffmpeg: str = "ffmpeg", timeout: float = 600) -> Loudness:
-    cmd = build_audio_measure_command(composition=composition, sources=sources,
-                                      gain=gain, ffmpeg=ffmpeg)
+def _loudness_of(cmd: list[str], *, timeout: float) -> Loudness:
     proc = _run(cmd, timeout=timeout)
     if proc.returncode != 0:
         raise RenderError("audio loudness pass failed", stderr_tail=proc.stderr[-3000:])
     return parse_ebur128(proc.stderr)
 
 
+def measure_loudness(composition: Composition, *, sources: list[SourceInfo | None] | None = None,
+                     gain: AudioGain | None = None, ffmpeg: str = "ffmpeg", timeout: float = 600,
+                     mix_out: str | Path | None = None) -> Loudness:
+    """The loudness of the composition's mix (with ``gain``, if given), made from its sources;
+    ``mix_out`` keeps the mix (before any gain) for :func:`measure_master`."""
+    return _loudness_of(build_audio_measure_command(composition=composition, sources=sources, gain=gain,
+                                                    ffmpeg=ffmpeg, mix_out=mix_out), timeout=timeout)
+
+
+def measure_master(mix_path: str | Path, gain: AudioGain, *, ffmpeg: str = "ffmpeg", timeout: float = 600) -> Loudness:
+    """The loudness of a mix kept by :func:`measure_loudness` with ``gain`` and its limiter applied."""
+    return _loudness_of(build_master_measure_command(mix_path, gain, ffmpeg=ffmpeg), timeout=timeout)
+
+
 def loudness_gain(composition: Composition, *, sources: list[SourceInfo | None] | None = None,
                   ffmpeg: str = "ffmpeg", timeout: float = 600) -> AudioGain | None:
-    """Gain bringing the mix to -14 LUFS (within LOUDNESS_TOLERANCE); None when the mix is silent."""
-    first = measure_loudness(composition, sources=sources, ffmpeg=ffmpeg, timeout=timeout)
-    if not math.isfinite(first.integrated):
-        return None
-    gain = AudioGain(gain_db=TARGET_LUFS - first.integrated)
-    if first.true_peak + gain.gain_db <= LIMITER_CEILING_DB:
-        return gain  # the limiter will not touch it: the gain alone lands on target
-    # The limiter takes loudness away when it works, and the more the harder it is pushed, so the
-    # limited mix is measured and the gain corrected along the measured slope (a secant step)
-    # until it lands: once for most mixes, two or three times for one with high peaks.
-    tried = (0.0, first.integrated)
-    for _ in range(MAX_LIMITED_PASSES):
-        limited = measure_loudness(composition, sources=sources, gain=gain, ffmpeg=ffmpeg, timeout=timeout)
-        miss = TARGET_LUFS - limited.integrated
-        if not math.isfinite(limited.integrated) or abs(miss) <= LOUDNESS_TOLERANCE:
-            break
-        slope = (limited.integrated - tried[1]) / (gain.gain_db - tried[0]) if gain.gain_db != tried[0] else 1.0
-        tried = (gain.gain_db, limited.integrated)
-        gain = AudioGain(gain_db=gain.gain_db + miss / min(max(slope, 0.2), 1.0))
-    return gain
+    """Gain bringing the mix to -14 LUFS (within LOUDNESS_TOLERANCE); None when the mix is silent.
+
+    The first pass mixes the sources and keeps the mix; any later pass measures that kept mix
+    with a gain and the limiter, which is all that changes between passes."""
+    with tempfile.TemporaryDirectory(prefix="loudness-") as workdir:
+        mix = Path(workdir) / "mix.f32"
+        first = measure_loudness(composition, sources=sources, ffmpeg=ffmpeg, timeout=timeout, mix_out=mix)
+        if not math.isfinite(first.integrated):
+            return None
+        gain = AudioGain(gain_db=TARGET_LUFS - first.integrated)
+        if first.true_peak + gain.gain_db <= LIMITER_CEILING_DB:
+            return gain  # the limiter will not touch it: the gain alone lands on target
+        # The limiter takes loudness away when it works, and the more the harder it is pushed, so
+        # the limited mix is measured and the gain corrected along the measured slope (a secant
+        # step) until it lands: once for most mixes, two or three times for one with high peaks.
+        tried = (0.0, first.integrated)
+        for _ in range(MAX_LIMITED_PASSES):
+            limited = measure_master(mix, gain, ffmpeg=ffmpeg, timeout=timeout)
+            miss = TARGET_LUFS - limited.integrated
+            if not math.isfinite(limited.integrated) or abs(miss) <= LOUDNESS_TOLERANCE:
+                break
+            slope = (limited.integrated - tried[1]) / (gain.gain_db - tried[0]) if gain.gain_db != tried[0] else 1.0
+            tried = (gain.gain_db, limited.integrated)
+            gain = AudioGain(gain_db=gain.gain_db + miss / min(max(slope, 0.2), 1.0))
+        return gain
 
 
 def _audio_needs_probe(composition: Composition) -> bool:

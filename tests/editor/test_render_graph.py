@@ -13,9 +13,11 @@ from media_assets.render.graph import (
     AudioGain,
     build_audio_measure_command,
     build_command,
+    build_master_measure_command,
     escape_filter_value,
     frame_plan,
     is_output_ready,
+    master_filters,
 )
 from media_assets.probe import square_pixel_size
 from media_assets.render.presets import PRESETS
@@ -112,6 +114,21 @@ def test_it_measures_audio_without_decoding_video() -> None:
     assert [cmd[i + 1] for i, a in enumerate(cmd) if a == "-i"] == ["vo.wav", "m.wav"]
     assert "ebur128=peak=true" in _graph(cmd) and ":v]" not in _graph(cmd)
     assert cmd[-3:] == ["-f", "null", "-"]
+
+
+def test_the_first_loudness_pass_keeps_its_mix_and_later_passes_apply_the_renders_gain_and_limiter_to_it() -> None:
+    comp = _comp(voiceover=Voiceover("vo.wav"), music=Music("m.wav"))
+    first = build_audio_measure_command(composition=comp, mix_out="mix.f32")
+    assert first[-7:] == ["-vn", "-c:a", "pcm_f32le", "-f", "f32le", "-y", "mix.f32"]
+    gain = AudioGain(gain_db=4.5)
+    later = build_master_measure_command("mix.f32", gain)
+    assert [later[i + 1] for i, a in enumerate(later) if a == "-i"] == ["mix.f32"]  # no source decoded again
+    master = master_filters(gain)
+    assert master.startswith("volume=4.5dB,alimiter=") and master in later[later.index("-af") + 1]
+    rendered = _graph(build_command(composition=comp, preset=TALL, out_path="o.mp4", encoding=Encoding(), gain=gain))
+    assert re.search(r"\[amix\]apad=whole_dur=[\d.]+,atrim=duration=[\d.]+," + re.escape(master) + ",", rendered)
+    with pytest.raises(SpecError):
+        build_audio_measure_command(composition=comp, gain=gain, mix_out="mix.f32")
 
 
 def test_it_mutes_clip_audio_under_a_voiceover_by_default() -> None:

@@ -9,8 +9,9 @@ import pytest
 from media_assets import inspector
 from media_assets.probe import render_facts
 from media_assets.render import RenderCanceled, RenderError, render, render_all, runner
+from media_assets.render.graph import AudioGain, build_audio_measure_command, build_master_measure_command
 from media_assets.render.runner import nvenc_available, resolve_encoder
-from media_assets.render.spec import Clip, Composition, Encoding, SourceInfo, Transition, Voiceover
+from media_assets.render.spec import TARGET_LUFS, Clip, Composition, Encoding, Music, SourceInfo, Transition, Voiceover
 
 from .conftest import TALL, WIDE, ffmpeg, hdr_patches, probe
 
@@ -74,6 +75,26 @@ def test_it_probes_and_measures_loudness_once_for_every_cut(media, tmp_path, mon
     assert set(results) == {"tall", "wide"}
     assert calls == once and once["probe"] == 2 and once["measure"] >= 1  # per source and per mix, not per cut
     assert all(r.loudness_gain_db == results["tall"].loudness_gain_db for r in results.values())
+
+
+def test_a_limited_pass_over_the_kept_mix_gives_the_samples_of_mixing_the_sources_again(media, tmp_path) -> None:
+    # The loudness passes after the first measure the mix kept by the first instead of decoding and
+    # mixing every source again; that is only right if the samples are the same to the bit.
+    comp = Composition(clips=(Clip(media["long.mp4"], duration=3.0),), voiceover=Voiceover(media["speech.wav"]),
+                       music=Music(media["music.wav"], level_db=-6))
+    mix = tmp_path / "mix.f32"
+    first = runner.measure_loudness(comp, ffmpeg=runner.default_ffmpeg(), mix_out=mix)
+    assert first == runner.measure_loudness(comp, ffmpeg=runner.default_ffmpeg())
+    gain = AudioGain(gain_db=TARGET_LUFS - first.integrated + 3.0)  # pushed into the limiter
+    samples = []
+    for cmd in (build_audio_measure_command(composition=comp, gain=gain, ffmpeg=runner.default_ffmpeg()),
+                build_master_measure_command(mix, gain, ffmpeg=runner.default_ffmpeg())):
+        out = tmp_path / f"{len(samples)}.f32"
+        subprocess.run([*cmd[:-3], "-c:a", "pcm_f32le", "-f", "f32le", str(out)], check=True, capture_output=True)
+        samples.append(out.read_bytes())
+    assert len(samples[0]) == 3.0 * 48000 * 2 * 4 and samples[0] == samples[1]
+    assert runner.measure_master(mix, gain, ffmpeg=runner.default_ffmpeg()) == \
+        runner.measure_loudness(comp, gain=gain, ffmpeg=runner.default_ffmpeg())
 
 
 def test_the_facts_kept_when_a_file_is_stored_are_what_the_render_would_probe(media, tmp_path) -> None:
