@@ -184,6 +184,7 @@ def _join(tail: str, head: str, out: str, transition: Transition, frames: int, f
     return parts
 
 
+MIX_FORMAT = "f32le"  # a kept mix: raw 32-bit float, 48 kHz stereo, exactly the samples the render mixes
 _MIX_AFORMAT = f"aformat=sample_fmts=fltp:sample_rates={SAMPLE_RATE}:channel_layouts=stereo"
 
 
@@ -534,20 +535,17 @@ def build_audio_measure_command(*, composition: Composition, sources: Sequence[S
     else nothing is written (``-f null``).
     """
     composition.validate()
+    if mix_out is not None and gain is not None:
+        raise SpecError("the mix kept for later passes is the one before the gain")
     flags = clip_audio_flags(composition, sources)
     inputs = _Inputs()
     clip_inputs = {i: _clip_input(inputs, clip) for i, clip in enumerate(composition.clips) if flags[i]}
     parts, label = _audio_graph(composition, inputs, clip_inputs, flags, gain, measure=True)
-    if mix_out is not None and gain is not None:
-        raise SpecError("the mix kept for later passes is the one before the gain")
     output = ["-c:a", "pcm_f32le", "-f", MIX_FORMAT, "-y", str(mix_out)] if mix_out is not None else ["-f", "null", "-"]
     return [
         ffmpeg, "-hide_banner", "-nostdin", "-nostats", *inputs.args,
         "-filter_complex", ";".join(parts), "-map", label, "-vn", *output,
     ]
-
-
-MIX_FORMAT = "f32le"  # a kept mix: raw 32-bit float, 48 kHz stereo, exactly the samples the render mixes
 
 
 def build_master_measure_command(mix_path: str | Path, gain: AudioGain, *, ffmpeg: str = "ffmpeg") -> list[str]:
