@@ -171,13 +171,12 @@ def decode_sources_command(comp: Composition) -> list[str]:
 
 def child(task: dict) -> dict:
     """Runs in a fresh process so RUSAGE_CHILDREN is ffmpeg's own peak RSS for this run."""
-    if task["kind"] in ("render", "prepare"):
-        paths = {k: Path(v) for k, v in task["paths"].items()}
-        comp = composition(paths, task["seconds"])  # (probes the voice's length: not part of the render)
+    if "paths" in task:  # built before the clock starts: it probes the sources, as their uploads did
+        comp = composition({k: Path(v) for k, v in task["paths"].items()}, task["seconds"])
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     if task["kind"] == "decode_sources":
-        sh(decode_sources_command(composition({k: Path(v) for k, v in task["paths"].items()}, task["seconds"])))
+        sh(decode_sources_command(comp))
     elif task["kind"] == "decode_output":
         sh([default_ffmpeg(), "-v", "error", "-nostdin", "-i", task["src"], "-map", "0:v", "-c:v", "wrapped_avframe",
             "-f", "null", "-"])
