@@ -271,10 +271,18 @@ def prepare(composition: Composition, *, ffmpeg: str | None = None, ffprobe: str
         return Prepared(sources=sources, gain=measuring.result() if measuring else None)
 
 
-def _reader(stream, sink) -> None:
-    for line in iter(stream.readline, ""):
-        sink(line)
-    stream.close()
+# How often the render checks for cancel and its deadline while ffmpeg is quiet.
+POLL_SECONDS = 0.25
+
+
+def _reader(stream, sink, *, mark_end: bool = False) -> None:
+    try:
+        for line in iter(stream.readline, ""):
+            sink(line)
+        stream.close()
+    finally:
+        if mark_end:
+            sink(None)  # the stream has ended: whoever waits on ``sink`` need not wait for more
 
 
 def run_ffmpeg(cmd: list[str], *, total: float, progress: ProgressCallback | None = None,
@@ -290,7 +298,7 @@ def run_ffmpeg(cmd: list[str], *, total: float, progress: ProgressCallback | Non
                                 text=True, bufsize=1)
     except FileNotFoundError as exc:
         raise RenderError(f"{cmd[0]} not found") from exc
-    out_thread = threading.Thread(target=_reader, args=(proc.stdout, lines.put), daemon=True)
+    out_thread = threading.Thread(target=_reader, args=(proc.stdout, lines.put), kwargs={"mark_end": True}, daemon=True)
     err_thread = threading.Thread(target=_reader, args=(proc.stderr, tail.append), daemon=True)
     out_thread.start()
     err_thread.start()
@@ -307,8 +315,9 @@ def run_ffmpeg(cmd: list[str], *, total: float, progress: ProgressCallback | Non
             proc.wait()
 
     try:
-        # Until ffmpeg's stdout is closed and read: its final report can come after it has exited.
-        while out_thread.is_alive() or not lines.empty():
+        # Until ffmpeg's stdout is closed and read (its final report can come after it has exited).
+        # The reader marks the end, so the loop ends with it instead of at the next poll.
+        while True:
             if should_cancel is not None and should_cancel():
                 stop()
                 raise RenderCanceled("render canceled")
@@ -316,11 +325,13 @@ def run_ffmpeg(cmd: list[str], *, total: float, progress: ProgressCallback | Non
                 stop()
                 raise RenderError(f"render timed out after {timeout:.0f} s", stderr_tail="".join(tail))
             try:
-                line = lines.get(timeout=0.25)
+                line = lines.get(timeout=POLL_SECONDS)
             except queue.Empty:
-                continue
+                if out_thread.is_alive() or not lines.empty():
+                    continue
+                break  # the reader is gone without marking the end
             if line is None:
-                continue
+                break
             key, _, value = line.strip().partition("=")
             last[key] = value
             if key == "out_time_us" and value.lstrip("-").isdigit() and progress is not None and total > 0:
@@ -329,7 +340,11 @@ def run_ffmpeg(cmd: list[str], *, total: float, progress: ProgressCallback | Non
                 if percent - last_percent >= 0.5:
                     last_percent = percent
                     progress(round(percent, 1), "rendering")
-        proc.wait()
+        try:
+            proc.wait(timeout=max(deadline - time.monotonic(), 1.0))
+        except subprocess.TimeoutExpired:
+            stop()
+            raise RenderError(f"render timed out after {timeout:.0f} s", stderr_tail="".join(tail)) from None
     finally:
         if proc.poll() is None:
             stop()

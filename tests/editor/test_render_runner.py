@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import subprocess
+import sys
+import threading
 
 import pytest
 
@@ -32,6 +34,21 @@ def test_it_leaves_no_partial_file_when_canceled(media, tmp_path) -> None:
                progress=lambda p, m: state.update(percent=p), should_cancel=lambda: state["percent"] > 8)
     assert 8 < state["percent"] < 100  # it really was mid-render
     assert list(tmp_path.iterdir()) == []
+
+
+def test_it_returns_as_soon_as_ffmpeg_ends_not_at_its_next_check_for_cancel(monkeypatch) -> None:
+    # A command that writes ffmpeg's last progress report and exits. With the checks for cancel an
+    # hour apart, the render still returns at once: the end of ffmpeg's output ends the wait (it
+    # used to wait for the next check, a quarter of a second on every cut).
+    monkeypatch.setattr(runner, "POLL_SECONDS", 3600)
+    report = "print('frame=30'); print('out_time_us=1000000'); print('progress=end')"
+    last: dict[str, str] = {}
+    worker = threading.Thread(daemon=True, target=lambda: last.update(
+        runner.run_ffmpeg([sys.executable, "-c", report], total=1.0, timeout=60)))
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "still waiting after the command ended"
+    assert last == {"frame": "30", "out_time_us": "1000000", "progress": "end"}
 
 
 def test_it_raises_with_ffmpeg_stderr_on_failure(media, tmp_path) -> None:
