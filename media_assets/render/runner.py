@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import collections
 import functools
-import json
 import math
 import os
 import queue
@@ -33,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..probe import ProbeError, parse_probe, render_facts
+from ..probe import ProbeError, probe_media, render_facts
 from . import captions_ass
 from .graph import (
     LIMITER_CEILING_DB,
@@ -117,34 +116,30 @@ def default_ffmpeg() -> str:
         return "ffmpeg"
 
 
-def probe_source(path: str | Path, *, ffprobe: str = "ffprobe") -> SourceInfo | None:
+def probe_source(path: str | Path) -> SourceInfo | None:
     """What the render needs to know of a clip's source (size, pixel format, colour tags, sound),
-    read as an upload reads it (:func:`~media_assets.probe.render_facts`); None if ffprobe cannot
-    read it or it has no video.
+    probed as an upload probes it (:func:`~media_assets.probe.probe_media`, then
+    :func:`~media_assets.probe.render_facts`); None if it cannot be read or has no video.
 
     The size is the one the render works with: ffmpeg turns a video by its rotation (as phones
     record portrait), so a 1920x1080 stream shown rotated by 90 degrees is 1080x1920 here, and
     non-square pixels are stretched to square ones (720x480 at 32:27 is 852x480; turned by 90
     degrees, 480x852)."""
-    proc = _run([ffprobe, "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
-                timeout=PROBE_TIMEOUT)
-    if proc.returncode != 0:
-        return None  # the render itself will fail with ffmpeg's own message
     try:
-        facts = render_facts(parse_probe(json.loads(proc.stdout or "{}")))
-    except (ProbeError, json.JSONDecodeError):
-        return None
+        facts = render_facts(probe_media(path, timeout=PROBE_TIMEOUT))
+    except ProbeError:
+        return None  # the render itself will fail with ffmpeg's own message
     return SourceInfo(**facts) if facts else None
 
 
-def probe_sources(composition: Composition, *, ffprobe: str = "ffprobe") -> tuple[SourceInfo | None, ...]:
+def probe_sources(composition: Composition) -> tuple[SourceInfo | None, ...]:
     """What is known of every video clip's source: the clip's own ``source`` (from the probe made
     when the file was stored), else probed now, in parallel. Images need none: None."""
     known = {i: clip.source for i, clip in enumerate(composition.clips) if clip.kind == "video" and clip.source}
     unknown = {i: clip.path for i, clip in enumerate(composition.clips) if clip.kind == "video" and not clip.source}
     if unknown:
         with ThreadPoolExecutor(max_workers=min(8, len(unknown))) as pool:
-            known.update(zip(unknown, pool.map(lambda path: probe_source(path, ffprobe=ffprobe), unknown.values())))
+            known.update(zip(unknown, pool.map(probe_source, unknown.values())))
     return tuple(known.get(i) for i in range(len(composition.clips)))
 
 
@@ -249,7 +244,7 @@ def _audio_needs_probe(composition: Composition) -> bool:
     return any(clip_audio_flags(composition, with_sound))
 
 
-def prepare(composition: Composition, *, ffmpeg: str | None = None, ffprobe: str = "ffprobe",
+def prepare(composition: Composition, *, ffmpeg: str | None = None,
             timeout: float = 600) -> Prepared:
     """Probe the sources and measure the mix's loudness: the same for every preset of ``composition``.
 
@@ -258,7 +253,7 @@ def prepare(composition: Composition, *, ffmpeg: str | None = None, ffprobe: str
     composition.validate()
     ffmpeg = ffmpeg or default_ffmpeg()
     if _audio_needs_probe(composition):
-        sources = probe_sources(composition, ffprobe=ffprobe)
+        sources = probe_sources(composition)
         flags = clip_audio_flags(composition, sources)
         gain = loudness_gain(composition, sources=list(sources), ffmpeg=ffmpeg, timeout=timeout) \
             if has_audio_mix(composition, flags) else None
@@ -267,7 +262,7 @@ def prepare(composition: Composition, *, ffmpeg: str | None = None, ffprobe: str
     with ThreadPoolExecutor(max_workers=1) as pool:
         measuring = pool.submit(loudness_gain, composition, ffmpeg=ffmpeg, timeout=timeout) \
             if has_audio_mix(composition, ()) else None
-        sources = probe_sources(composition, ffprobe=ffprobe)
+        sources = probe_sources(composition)
         return Prepared(sources=sources, gain=measuring.result() if measuring else None)
 
 
@@ -327,9 +322,7 @@ def run_ffmpeg(cmd: list[str], *, total: float, progress: ProgressCallback | Non
             try:
                 line = lines.get(timeout=POLL_SECONDS)
             except queue.Empty:
-                if out_thread.is_alive() or not lines.empty():
-                    continue
-                break  # the reader is gone without marking the end
+                continue
             if line is None:
                 break
             key, _, value = line.strip().partition("=")
@@ -340,11 +333,7 @@ def run_ffmpeg(cmd: list[str], *, total: float, progress: ProgressCallback | Non
                 if percent - last_percent >= 0.5:
                     last_percent = percent
                     progress(round(percent, 1), "rendering")
-        try:
-            proc.wait(timeout=max(deadline - time.monotonic(), 1.0))
-        except subprocess.TimeoutExpired:
-            stop()
-            raise RenderError(f"render timed out after {timeout:.0f} s", stderr_tail="".join(tail)) from None
+        proc.wait()
     finally:
         if proc.poll() is None:
             stop()
@@ -357,7 +346,7 @@ def run_ffmpeg(cmd: list[str], *, total: float, progress: ProgressCallback | Non
 
 def render(composition: Composition, preset: Preset, out_path: str | Path, *, encoding: Encoding = Encoding(),
            progress: ProgressCallback | None = None, should_cancel: CancelCheck | None = None,
-           ffmpeg: str | None = None, ffprobe: str = "ffprobe", fonts_dir: str | Path | None = None,
+           ffmpeg: str | None = None, fonts_dir: str | Path | None = None,
            timeout: float | None = None, base: float = 0.0, span: float = 100.0,
            prepared: Prepared | None = None) -> RenderResult:
     """Render ``composition`` for ``preset`` into ``out_path`` (MP4, H.264 + AAC).
@@ -384,7 +373,7 @@ def render(composition: Composition, preset: Preset, out_path: str | Path, *, en
         raise RenderCanceled("render canceled")
     if prepared is None:
         report(0, "measuring loudness")
-        prepared = prepare(composition, ffmpeg=ffmpeg, ffprobe=ffprobe, timeout=timeout)
+        prepared = prepare(composition, ffmpeg=ffmpeg, timeout=timeout)
     gain = prepared.gain
     report(MEASURE_SHARE, "rendering")
 
