@@ -168,7 +168,9 @@ def asset_ingest_upload(
 
     The upload is validated from disk (a file held in memory is first streamed to a temp file);
     a refusal raises MediaRejected and leaves no file and no row.  Loudness and previews are made
-    by the ingest job, whose progress the Library shows live.
+    by the ingest job, whose progress the Library shows live.  A file named ``.srt``, ``.vtt`` or
+    ``.ass`` is a caption track: checked as UTF-8 subtitles of that kind, stored ready (it has no
+    previews), with no ingest job.
     """
     _check_links(workspace=workspace, campaign=campaign, element=element)
     declared = os.path.basename(getattr(uploaded_file, "name", "") or "upload")[:255]
@@ -181,9 +183,13 @@ def asset_ingest_upload(
             for chunk in uploaded_file.chunks():
                 out.write(chunk)
         src = copied
+    subtitle = os.path.splitext(declared)[1].lower().lstrip(".") in SUBTITLE_EXTS
     cleaned = temp_path(".img")
     try:
-        validated = _validate(src, declared_name=declared, cleaned_image_path=cleaned, measure_audio_loudness=False)
+        if subtitle:
+            validated = _validate_subtitle(src, declared_name=declared)
+        else:
+            validated = _validate(src, declared_name=declared, cleaned_image_path=cleaned, measure_audio_loudness=False)
         asset, created = _store(
             workspace=workspace,
             validated=validated,
@@ -195,14 +201,14 @@ def asset_ingest_upload(
             user=user,
             metadata={},
             reencoded=validated.kind == "image",
-            status=MediaAsset.Status.INGESTING,
+            status=MediaAsset.Status.READY if subtitle else MediaAsset.Status.INGESTING,
             tags=_clean_tags(tags),
         )
     finally:
         cleaned.unlink(missing_ok=True)
         if copied is not None:
             copied.unlink(missing_ok=True)
-    if created:
+    if created and not subtitle:
         _start_ingest_job(asset=asset, user=user)
     return asset
 

@@ -49,6 +49,54 @@ def test_it_refuses_a_hostile_upload_with_a_reason_and_leaves_nothing(api_client
     assert not MediaAsset.objects.exists() and stored_files(media_root) == []
 
 
+SRT = "1\n00:00:00,500 --> 00:00:02,000\n新しいボトル, now 20% off\n\n2\n00:00:02,500 --> 00:00:04,000\nOrder today\n"
+
+
+def test_it_takes_an_uploaded_srt_as_a_ready_caption_track_that_a_composition_can_use(
+    api_client, owner, workspace, tmp_path, django_capture_on_commit_callbacks
+):
+    api_client.force_authenticate(owner)
+    srt = tmp_path / "launch captions.srt"
+    srt.write_text(SRT, encoding="utf-8")
+    with django_capture_on_commit_callbacks(execute=True):
+        with open(srt, "rb") as fh:
+            response = api_client.post(reverse("api-asset-list"), {"file": fh, "tags": "captions"}, format="multipart")
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert (data["kind"], data["mime"], data["status"], data["ingest_job"]) == ("subtitle", "application/x-subrip", "ready", None)
+    assert (data["original_name"], data["tags"]) == ("launch captions.srt", ["captions"])
+    asset = MediaAsset.objects.get(pk=data["id"])
+    with asset.file.open("rb") as fh:
+        assert fh.read() == srt.read_bytes()
+    created = api_client.post(reverse("api-composition-list"), {"title": "Launch", "caption_asset": asset.pk}, format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["caption_asset"] == asset.pk
+
+
+@pytest.mark.parametrize("name,content,words", [
+    ("captions.srt", None, "utf-8 text"),  # a video named .srt
+    ("captions.vtt", "just some words\n", "subtitles must be srt"),
+    ("captions.ass", b"\xff\xfe\x00bad", "utf-8 text"),
+])
+def test_it_refuses_a_subtitle_named_file_that_is_not_subtitles_and_keeps_nothing(
+    api_client, owner, workspace, tmp_path, media_root, mp4_file, name, content, words
+):
+    api_client.force_authenticate(owner)
+    path = tmp_path / name
+    if content is None:
+        path.write_bytes(mp4_file.read_bytes())
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    with open(path, "rb") as fh:
+        response = api_client.post(reverse("api-asset-list"), {"file": fh}, format="multipart")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "media_rejected" and words in error["message"].lower()
+    assert not MediaAsset.objects.exists() and stored_files(media_root) == []
+
+
 def test_it_refuses_an_upload_over_the_cap(api_client, owner, workspace, settings, mp4_file, media_root):
     settings.MEDIA_MAX_UPLOAD_BYTES = 1024
     api_client.force_authenticate(owner)
