@@ -486,11 +486,8 @@ def parse_subtitles(text: str) -> list[tuple[float, float, str]]:
 def _tokens(text: str) -> list[str]:
     words: list[str] = []
     for chunk in text.split():
-        if captions_ass.is_cjk(chunk):
-            # CJK is written without spaces: each character is a unit of the highlight.
-            words.extend(ch for ch in chunk if not ch.isspace())
-        else:
-            words.append(chunk)
+        # Chinese and Japanese are written without spaces: each of their characters is a unit of the highlight.
+        words.extend(captions_ass.units(chunk))
     return words
 
 

@@ -1,9 +1,14 @@
 """Captions and end-card text as an ASS script, burned in by ffmpeg's ``ass`` filter.
 
 Layout is done here, not by libass: lines are wrapped to the preset's safe width by
-measuring words with the real font file (Pillow), and a cue that needs more than
+measuring words with the real font files (Pillow), and a cue that needs more than
 ``max_lines`` lines is split into pages timed by its own words. ``WrapStyle: 2``
 stops libass re-wrapping, so what we measured is what is drawn.
+
+Fonts are chosen per run of text, not per caption: Hangul is set in the Korean font,
+other CJK text in the Chinese/Japanese one, everything else in the caption's family
+(``\\fn`` switches in the script, and the same fonts when measuring). libass would
+only look for a missing glyph among the system's fonts, which differ between machines.
 
 Karaoke is one Dialogue event per word (from its start to the next word's start),
 each holding the whole page with only the current word recoloured: the highlight
@@ -27,18 +32,57 @@ FONTS_DIR = Path(__file__).resolve().parents[2] / "static" / "fonts"
 FONT_FILES: dict[str, tuple[str, str]] = {
     "DejaVu Sans": ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"),
     "Droid Sans Fallback": ("DroidSansFallbackFull.ttf", "DroidSansFallbackFull.ttf"),
+    "NanumSquare": ("NanumSquareR.ttf", "NanumSquareB.ttf"),
 }
-CJK_FAMILY = "Droid Sans Fallback"
-CJK_CAPABLE = {CJK_FAMILY}
+CJK_FAMILY = "Droid Sans Fallback"  # Chinese and Japanese (it has 3 of the 11,172 Hangul syllables)
+HANGUL_FAMILY = "NanumSquare"  # Korean: every Hangul syllable and jamo
 
 _CJK_RE = re.compile(
     "[\u1100-\u11ff\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff00-\uffef"
     "\U00020000-\U0002fa1f]"
 )
+_HANGUL_RE = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7ff]")
+# Scripts written without spaces between words (Chinese, Japanese, their punctuation and full-width
+# forms): a line may break, and the karaoke highlight move, between any two of their characters.
+# Korean is written with spaces, so Hangul words are kept whole like Latin ones.
+_SPACELESS_RE = re.compile("[\u2e80-\u312f\u3190-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0002fa1f]")
+_UNITS_RE = re.compile(f"{_SPACELESS_RE.pattern}|(?:(?!{_SPACELESS_RE.pattern})\\S)+")
 
 
-def is_cjk(text: str) -> bool:
-    return bool(_CJK_RE.search(text))
+def is_spaceless(text: str) -> bool:
+    return bool(_SPACELESS_RE.search(text))
+
+
+def units(text: str) -> list[str]:
+    """The smallest pieces of ``text`` a line may break between: words, and single characters of
+    scripts written without spaces ("保温12時間" -> 保, 温, 12, 時, 間)."""
+    return _UNITS_RE.findall(text)
+
+
+def _needs_space(before: str, after: str) -> bool:
+    """Whether two units that were written apart are shown with a space between them."""
+    return bool(before) and not (is_spaceless(before[-1:]) or is_spaceless(after[:1]))
+
+
+def script_family(char: str, family: str) -> str:
+    """The shipped font that draws ``char``: Hangul's, other CJK's, else ``family``."""
+    if _HANGUL_RE.match(char):
+        return HANGUL_FAMILY
+    if _CJK_RE.match(char):
+        return CJK_FAMILY
+    return family
+
+
+def font_runs(text: str, family: str) -> list[tuple[str, str]]:
+    """``text`` as (family, run) pieces by :func:`script_family`; a space stays with the run before it."""
+    runs: list[tuple[str, str]] = []
+    for char in text:
+        font = runs[-1][0] if runs and char.isspace() else script_family(char, family)
+        if runs and runs[-1][0] == font:
+            runs[-1] = (font, runs[-1][1] + char)
+        else:
+            runs.append((font, char))
+    return runs
 
 
 def ass_colour(hex_colour: str, alpha: float = 0.0) -> str:
@@ -58,6 +102,12 @@ def _inline_colour(hex_colour: str) -> str:
 def _escape(text: str) -> str:
     # Braces open override blocks and backslashes start tags in ASS.
     return text.replace("\\", "/").replace("{", "(").replace("}", ")").replace("\n", " ")
+
+
+def _ass_text(text: str, family: str) -> str:
+    """``text`` escaped for ASS, each run that ``family`` cannot draw between font switches."""
+    return "".join(_escape(run) if font == family else f"{{\\fn{font}}}{_escape(run)}{{\\fn{family}}}"
+                   for font, run in font_runs(text, family))
 
 
 def _timestamp(seconds: float) -> str:
@@ -91,22 +141,32 @@ def _measurer(path: str, size: int) -> Callable[[str], float]:
     return lambda text: font.getlength(text) * scale
 
 
+def text_measurer(family: str, size: int, *, bold: bool, font_file: str | None = None) -> Callable[[str], float]:
+    """Width in pixels of a text as the script draws it: each run in its own font."""
+    def width(text: str) -> float:
+        total = 0.0
+        for font, run in font_runs(text, family):
+            path = font_path(font, bold=bold, font_file=font_file if font == family else None)
+            total += _measurer(str(path), size)(run) if path else len(run) * size * 0.6
+        return total
+    return width
+
+
 def _join(words: Sequence[str]) -> str:
     out = ""
     for word in words:
-        if out and not (is_cjk(out[-1]) and is_cjk(word[:1])):
-            out += " "
-        out += word
+        out += (" " if _needs_space(out, word) else "") + word
     return out
 
 
-def wrap_lines(words: Sequence[str], *, max_width: float, measure: Callable[[str], float]) -> list[list[int]]:
+def wrap_lines(words: Sequence[str], *, max_width: float, measure: Callable[[str], float],
+               join: Callable[[Sequence[str]], str] = _join) -> list[list[int]]:
     """Greedy wrap of word indices into lines no wider than ``max_width`` pixels."""
     lines: list[list[int]] = []
     current: list[int] = []
     for i, word in enumerate(words):
         trial = current + [i]
-        if current and measure(_join([words[j] for j in trial])) > max_width:
+        if current and measure(join([words[j] for j in trial])) > max_width:
             lines.append(current)
             current = [i]
         else:
@@ -161,19 +221,18 @@ def _pages(cue: Cue, *, max_lines: int, max_width: float, measure: Callable[[str
 
 
 def _page_text(words: Sequence[Word], lines: Sequence[Sequence[int]], *, current: int | None,
-               primary: str, highlight: str) -> str:
+               primary: str, highlight: str, family: str) -> str:
     rendered = []
     for line in lines:
         parts = []
         for i in line:
-            text = _escape(words[i].text.strip())
+            text = _ass_text(words[i].text.strip(), family)
             if i == current:
                 text = f"{{\\1c&H{_inline_colour(highlight)}&}}{text}{{\\1c&H{_inline_colour(primary)}&}}"
             parts.append(text)
         joined = ""
-        for i, part in zip(line, parts):
-            raw = words[i].text.strip()
-            if joined and not (is_cjk(words[i - 1].text.strip()[-1:]) and is_cjk(raw[:1])):
+        for n, (i, part) in enumerate(zip(line, parts)):
+            if n and _needs_space(words[i - 1].text.strip(), words[i].text.strip()):
                 joined += " "
             joined += part
         rendered.append(joined)
@@ -187,11 +246,7 @@ def build_ass(*, preset: Preset, captions: Captions | None, end_card: EndCard | 
     size = font_size(preset, style)
     pad = round(size * 0.4)
     family = style.font_family
-    all_text = " ".join(w.text for c in (captions.cues if captions else ()) for w in c.words)
-    if is_cjk(all_text) and family not in CJK_CAPABLE and not style.font_file:
-        family = CJK_FAMILY  # the Latin fonts we ship have no CJK glyphs
-    path = font_path(family, bold=style.bold, font_file=style.font_file)
-    measure = _measurer(str(path), size) if path else (lambda text: len(text) * size * 0.6)
+    measure = text_measurer(family, size, bold=style.bold, font_file=style.font_file)
 
     if style.border == "box":
         border_style, outline_px, shadow_px = 3, max(2.0, size * 0.18), 0.0
@@ -206,8 +261,6 @@ def build_ass(*, preset: Preset, captions: Captions | None, end_card: EndCard | 
 
     end_size = max(10, round(preset.height * (0.05 if preset.vertical else 0.07)))
     end_family = end_card.font_family if end_card else "DejaVu Sans"
-    if end_card and is_cjk(end_card.text) and end_family not in CJK_CAPABLE:
-        end_family = CJK_FAMILY
     side = max(preset.safe.left, preset.safe.right) + end_size
 
     lines = [
@@ -248,18 +301,25 @@ def build_ass(*, preset: Preset, captions: Captions | None, end_card: EndCard | 
         for words, page_lines in _pages(cue, max_lines=style.max_lines, max_width=max_width, measure=measure):
             if style.mode == "phrase":
                 event(words[0].start, words[-1].end, "Caption",
-                      _page_text(words, page_lines, current=None, primary=style.primary, highlight=style.highlight))
+                      _page_text(words, page_lines, current=None, primary=style.primary, highlight=style.highlight,
+                                 family=family))
                 continue
             for k, word in enumerate(words):
                 end = words[k + 1].start if k + 1 < len(words) else word.end
                 event(word.start, max(end, word.end if k + 1 == len(words) else end), "Caption",
-                      _page_text(words, page_lines, current=k, primary=style.primary, highlight=style.highlight))
+                      _page_text(words, page_lines, current=k, primary=style.primary, highlight=style.highlight,
+                                 family=family))
 
     if end_card is not None and end_card.text.strip():
-        end_measure = _measurer(str(font_path(end_family, bold=True) or ""), end_size) \
-            if font_path(end_family, bold=True) else (lambda text: len(text) * end_size * 0.6)
-        words = end_card.text.split() if not is_cjk(end_card.text) else list(end_card.text.strip())
-        wrapped = wrap_lines(words, max_width=preset.width - 2 * side, measure=end_measure)
-        text = "\\N".join(_escape(_join([words[i] for i in line])) for line in wrapped)
+        # Lines break between units; each keeps the space written before it.
+        pieces = [(" " if n and k == 0 else "") + unit
+                  for n, chunk in enumerate(end_card.text.split()) for k, unit in enumerate(units(chunk))]
+
+        def card_line(line_pieces: Sequence[str]) -> str:
+            return "".join(line_pieces).strip()
+
+        wrapped = wrap_lines(pieces, max_width=preset.width - 2 * side, join=card_line,
+                             measure=text_measurer(end_family, end_size, bold=True))
+        text = "\\N".join(_ass_text(card_line([pieces[i] for i in line]), end_family) for line in wrapped)
         event(end_card_start, end_card_end, "EndCard", "{\\fad(300,0)}" + text)
     return "\n".join(lines) + "\n"

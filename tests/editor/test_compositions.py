@@ -102,6 +102,9 @@ def test_it_parses_srt_vtt_and_ass_and_spreads_cjk_words_by_character():
     words = services._spread(0.0, 1.2, "你好世界")
     assert [w.text for w in words] == ["你", "好", "世", "界"]
     assert words[0].start == 0.0 and words[-1].end == pytest.approx(1.2)
+    # Numbers inside Chinese or Japanese stay whole; Korean, written with spaces, keeps its words.
+    assert [w.text for w in services._spread(0.0, 1.0, "保温12時間")] == ["保", "温", "12", "時", "間"]
+    assert [w.text for w in services._spread(0.0, 1.0, "지금 주문하세요!")] == ["지금", "주문하세요!"]
 
 
 @pytest.mark.parametrize("bad,field,message", [

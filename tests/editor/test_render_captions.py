@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+import pytest
 
 from media_assets.render import render
-from media_assets.render.captions_ass import CJK_FAMILY, ass_colour, build_ass, caption_box
-from media_assets.render.spec import Captions, CaptionStyle, Clip, Composition, Cue, Encoding, Word
+from media_assets.render.captions_ass import CJK_FAMILY, HANGUL_FAMILY, ass_colour, build_ass, caption_box
+from media_assets.render.spec import Captions, CaptionStyle, Clip, Composition, Cue, Encoding, EndCard, Word
 
 from .conftest import TALL, frame_at
 
@@ -60,11 +63,26 @@ def test_it_wraps_to_max_lines_and_pages_long_cues() -> None:
     assert starts == sorted(starts)
 
 
-def test_it_switches_to_the_cjk_font_for_cjk_text() -> None:
-    cues = (Cue((Word("中文", 0, 1), Word("字幕", 1, 2))),)
-    script = build_ass(preset=TALL, captions=Captions(cues=cues))
-    assert f"Style: Caption,{CJK_FAMILY}," in script
-    assert "中文 字幕" not in script  # CJK words join without a space
+def test_it_sets_chinese_japanese_and_korean_runs_in_fonts_that_have_their_glyphs() -> None:
+    cues = (Cue((Word("Hi", 0, 1), Word("中文", 1, 2), Word("字幕", 2, 3), Word("지금", 3, 4), Word("주문", 4, 5))),)
+    script = build_ass(preset=TALL, captions=Captions(cues=cues, style=CaptionStyle(mode="phrase", max_lines=5)))
+    assert "Style: Caption,DejaVu Sans," in script  # Latin stays in the caption's own font
+    text = next(line for line in script.splitlines() if line.startswith("Dialogue")).split(",,", 2)[-1]
+    assert text.replace("\\N", " ") == (f"Hi{{\\fn{CJK_FAMILY}}}中文{{\\fnDejaVu Sans}}{{\\fn{CJK_FAMILY}}}字幕{{\\fnDejaVu Sans}}"
+                                         f"{{\\fn{HANGUL_FAMILY}}}지금{{\\fnDejaVu Sans}} {{\\fn{HANGUL_FAMILY}}}주문{{\\fnDejaVu Sans}}")
+    # No space next to Chinese or Japanese (written without them); Korean words keep theirs.
+
+
+def test_an_end_card_mixing_latin_and_cjk_keeps_latin_and_korean_words_whole() -> None:
+    card = EndCard("Shop now: 50% off 今すぐ注文 지금 주문", duration=2.0)
+    script = build_ass(preset=TALL, captions=None, end_card=card, end_card_start=1.0, end_card_end=3.0)
+    text = next(line for line in script.splitlines() if line.startswith("Dialogue")).split(",,", 2)[-1]
+    lines = re.sub(r"\{[^}]*\}", "", text).split("\\N")
+    assert len(lines) > 1  # a 320 px wide card wraps
+    assert all(line in card.text for line in lines)  # as written: no letter spaced out, no space lost
+    assert "".join(lines).replace(" ", "") == card.text.replace(" ", "")
+    for word in ("Shop", "now:", "50%", "off", "지금", "주문"):
+        assert any(word in line for line in lines), word
 
 
 def test_it_shows_captions_in_their_region_only_while_cues_run(media, tmp_path) -> None:
@@ -97,8 +115,9 @@ def test_it_draws_phrases_without_highlight_and_boxes_when_asked(media, tmp_path
     assert blue.sum() > 500
 
 
-def test_it_renders_cjk_glyphs_not_tofu(media, tmp_path) -> None:
-    cues = (Cue((Word("中", 0.0, 1.0),)), Cue((Word("語", 1.0, 2.0),)), Cue((Word("中", 2.0, 3.0),)))
+@pytest.mark.parametrize("first,second", [("中", "語"), ("ひ", "カ"), ("한", "국")], ids=["chinese", "japanese", "korean"])
+def test_it_renders_cjk_glyphs_not_tofu(media, tmp_path, first, second) -> None:
+    cues = (Cue((Word(first, 0.0, 1.0),)), Cue((Word(second, 1.0, 2.0),)), Cue((Word(first, 2.0, 3.0),)))
     style = CaptionStyle(mode="phrase", size=0.12, border="stroke")
     out = _render(media, tmp_path, style, cues=cues, name="cjk.mp4")
     a, b, a_again = (_white(frame_at(out, t)) for t in (0.5, 1.5, 2.5))
