@@ -104,9 +104,21 @@ def _escape(text: str) -> str:
     return text.replace("\\", "/").replace("{", "(").replace("}", ")").replace("\n", " ")
 
 
-def _ass_text(text: str, family: str) -> str:
+# NanumSquare's bold file calls itself family "NanumSquare Bold", style Regular: asked for NanumSquare
+# in bold, libass thickens the regular file; asked for that name, it draws the real bold.
+_BOLD_NAMES = {"NanumSquare": "NanumSquare Bold"}
+
+
+def ass_font(family: str, *, bold: bool) -> str:
+    """The font name that makes libass draw ``family`` from its own file of that weight."""
+    return _BOLD_NAMES.get(family, family) if bold else family
+
+
+def _ass_text(text: str, family: str, *, bold: bool) -> str:
     """``text`` escaped for ASS, each run that ``family`` cannot draw between font switches."""
-    return "".join(_escape(run) if font == family else f"{{\\fn{font}}}{_escape(run)}{{\\fn{family}}}"
+    base = ass_font(family, bold=bold)
+    return "".join(_escape(run) if font == family
+                   else f"{{\\fn{ass_font(font, bold=bold)}}}{_escape(run)}{{\\fn{base}}}"
                    for font, run in font_runs(text, family))
 
 
@@ -221,12 +233,12 @@ def _pages(cue: Cue, *, max_lines: int, max_width: float, measure: Callable[[str
 
 
 def _page_text(words: Sequence[Word], lines: Sequence[Sequence[int]], *, current: int | None,
-               primary: str, highlight: str, family: str) -> str:
+               primary: str, highlight: str, family: str, bold: bool) -> str:
     rendered = []
     for line in lines:
         parts = []
         for i in line:
-            text = _ass_text(words[i].text.strip(), family)
+            text = _ass_text(words[i].text.strip(), family, bold=bold)
             if i == current:
                 text = f"{{\\1c&H{_inline_colour(highlight)}&}}{text}{{\\1c&H{_inline_colour(primary)}&}}"
             parts.append(text)
@@ -276,12 +288,12 @@ def build_ass(*, preset: Preset, captions: Captions | None, end_card: EndCard | 
         "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, "
         "Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, "
         "Shadow, Alignment, MarginL, MarginR, MarginV, Encoding",
-        _style_line("Caption", font=family, size=size, primary=ass_colour(style.primary),
+        _style_line("Caption", font=ass_font(family, bold=style.bold), size=size, primary=ass_colour(style.primary),
                     secondary=ass_colour(style.highlight), outline=outline_colour,
                     back=ass_colour("#000000", 0.5), bold=style.bold, border_style=border_style,
                     outline_px=outline_px, shadow_px=shadow_px, alignment=alignment,
                     margin_l=margin_l, margin_r=margin_r, margin_v=margin_v),
-        _style_line("EndCard", font=end_family, size=end_size,
+        _style_line("EndCard", font=ass_font(end_family, bold=True), size=end_size,
                     primary=ass_colour(end_card.text_colour if end_card else "#FFFFFF"),
                     secondary=ass_colour("#FFFFFF"), outline=ass_colour("#000000", 1.0),
                     back=ass_colour("#000000", 1.0), bold=True, border_style=1, outline_px=0,
@@ -302,13 +314,13 @@ def build_ass(*, preset: Preset, captions: Captions | None, end_card: EndCard | 
             if style.mode == "phrase":
                 event(words[0].start, words[-1].end, "Caption",
                       _page_text(words, page_lines, current=None, primary=style.primary, highlight=style.highlight,
-                                 family=family))
+                                 family=family, bold=style.bold))
                 continue
             for k, word in enumerate(words):
                 end = words[k + 1].start if k + 1 < len(words) else word.end
                 event(word.start, max(end, word.end if k + 1 == len(words) else end), "Caption",
                       _page_text(words, page_lines, current=k, primary=style.primary, highlight=style.highlight,
-                                 family=family))
+                                 family=family, bold=style.bold))
 
     if end_card is not None and end_card.text.strip():
         # Lines break between units; each keeps the space written before it.
@@ -320,6 +332,6 @@ def build_ass(*, preset: Preset, captions: Captions | None, end_card: EndCard | 
 
         wrapped = wrap_lines(pieces, max_width=preset.width - 2 * side, join=card_line,
                              measure=text_measurer(end_family, end_size, bold=True))
-        text = "\\N".join(_ass_text(card_line([pieces[i] for i in line]), end_family) for line in wrapped)
+        text = "\\N".join(_ass_text(card_line([pieces[i] for i in line]), end_family, bold=True) for line in wrapped)
         event(end_card_start, end_card_end, "EndCard", "{\\fad(300,0)}" + text)
     return "\n".join(lines) + "\n"

@@ -65,12 +65,15 @@ def test_it_wraps_to_max_lines_and_pages_long_cues() -> None:
 
 def test_it_sets_chinese_japanese_and_korean_runs_in_fonts_that_have_their_glyphs() -> None:
     cues = (Cue((Word("Hi", 0, 1), Word("中文", 1, 2), Word("字幕", 2, 3), Word("지금", 3, 4), Word("주문", 4, 5))),)
-    script = build_ass(preset=TALL, captions=Captions(cues=cues, style=CaptionStyle(mode="phrase", max_lines=5)))
+    script = build_ass(preset=TALL, captions=Captions(cues=cues, style=CaptionStyle(mode="phrase", max_lines=5, bold=False)))
     assert "Style: Caption,DejaVu Sans," in script  # Latin stays in the caption's own font
     text = next(line for line in script.splitlines() if line.startswith("Dialogue")).split(",,", 2)[-1]
     assert text.replace("\\N", " ") == (f"Hi{{\\fn{CJK_FAMILY}}}中文{{\\fnDejaVu Sans}}{{\\fn{CJK_FAMILY}}}字幕{{\\fnDejaVu Sans}}"
                                          f"{{\\fn{HANGUL_FAMILY}}}지금{{\\fnDejaVu Sans}} {{\\fn{HANGUL_FAMILY}}}주문{{\\fnDejaVu Sans}}")
     # No space next to Chinese or Japanese (written without them); Korean words keep theirs.
+    bold = build_ass(preset=TALL, captions=Captions(cues=cues, style=CaptionStyle(bold=True)))
+    # NanumSquare's bold file answers to this name only (libass would thicken the regular one).
+    assert "{\\fnNanumSquare Bold}지금{\\fnDejaVu Sans}" in bold
 
 
 def test_an_end_card_mixing_latin_and_cjk_keeps_latin_and_korean_words_whole() -> None:
