@@ -107,7 +107,8 @@ def composition_edit(request, pk):
         "subtitles": [_asset_choice(a) for a in assets.filter(kind="subtitle").order_by("-created_at")[:100]],
         "caption_requests": [
             {"id": r.pk, "label": f"{r.get_kind_display()} #{r.pk}: {(r.script or '').strip()[:50] or (r.media_asset.display_name if r.media_asset else '')}",
-             "voice_asset": r.asset_id if r.kind == "voiceover" else None}
+             "voice_asset": r.asset_id if r.kind == "voiceover" else None,
+             "sample": " ".join(str(w.get("text", "")).strip() for w in r.words[:8])}
             for r in requests
         ],
         "presets": [{"key": p.key, "label": p.label or p.key, "width": p.width, "height": p.height,

@@ -204,6 +204,9 @@
       comp.caption_asset = kind === "asset" ? Number(id) : null;
       const req = data.caption_requests.find((r) => r.id === comp.caption_request);
       if (req && req.voice_asset && !comp.voiceover) { comp.voiceover = req.voice_asset; $("voiceover").value = String(req.voice_asset); }
+      // The preview shows the chosen words: a request's come with the page, a subtitle file's after the save.
+      data.caption_sample = req ? req.sample : "";
+      if (comp.caption_asset) reloadAfterSave = true;
       markDirty();
     });
     document.querySelectorAll("[data-bind]").forEach((input) => {
@@ -431,7 +434,8 @@
     const grid = $("results");
     grid.innerHTML = "";
     if (!latest.size) grid.append(el("p", { class: "muted", text: "Nothing rendered yet." }));
-    latest.forEach((row) => {
+    // In the presets' own order (TikTok, Reels, Shorts, YouTube, ...), not the order they finished in.
+    data.presets.filter((p) => latest.has(p.key)).map((p) => latest.get(p.key)).forEach((row) => {
       const preset = data.presets.find((p) => p.key === row.preset);
       const card = el("figure", { class: `result status-${row.status}`, "data-preset": row.preset, "data-render-id": row.id });
       if (row.output_url) {

@@ -71,8 +71,10 @@ def test_a_newcomer_builds_a_timeline_in_the_editor_and_plays_four_platform_cuts
     for button in page.locator("#bin-grid button.add-clip").all():
         button.click()
     assert page.locator("#timeline li.clip").count() == 6
+    assert "Meet" not in page.inner_text("#caption-text")  # a stand-in sentence until a source is chosen
     page.select_option("#caption-source", index=1)  # the voiceover's words (and the voiceover itself)
     page.select_option("#caption-mode", "karaoke")
+    assert page.inner_text("#caption-text").split()[:3] == ["Meet", "the", "bottle"]  # its words, before any save
     music = AudioRequest.objects.get(workspace=workspace, kind="music").asset_id
     page.select_option("#music", str(music))
     page.check("#preset-youtube")
@@ -82,6 +84,8 @@ def test_a_newcomer_builds_a_timeline_in_the_editor_and_plays_four_platform_cuts
 
     page.wait_for_function(
         "[...document.querySelectorAll('#results video')].filter(v => v.readyState >= 1).length === 4", timeout=300_000)
+    # Side by side in the presets' order, not the order the cuts finished in.
+    assert page.eval_on_selector_all("#results figure", "cards => cards.map(c => c.dataset.preset)") == list(CUTS)
     composition = Composition.objects.get(workspace=workspace)
     assert composition.clips.count() == 6 and composition.voiceover_id and composition.music_id
     assert composition.caption_request_id and composition.caption_mode == "karaoke"
