@@ -57,6 +57,7 @@ from mediastudio.jobs.models import Job
 from mediastudio.jobs.services import JobReporter, job_create
 from mediastudio.lib.exceptions import ApplicationError, Conflict
 from mediastudio.lib.providers import ProviderDisabled, ProviderError
+from mediastudio.lib.text import shorten
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ def voiceover_request(
     with transaction.atomic():
         job = job_create(
             workspace=workspace, kind=Job.Kind.VOICEOVER, task="audio.tasks.voiceover_run",
-            title=f"Voiceover: {script[:60]}", campaign=campaign, user=user, idempotency_key=idempotency_key,
+            title=f"Voiceover: {shorten(script, 60)}", campaign=campaign, user=user, idempotency_key=idempotency_key,
             params={"provider": provider, "voice": voice},
         )
         return AudioRequest.objects.create(
@@ -343,7 +344,7 @@ def voiceover_execute(*, request: AudioRequest, reporter: JobReporter | None = N
         language = request.language or (spoken.voice if request.provider == "espeak" else "") or \
             (detect_language(request.script)[0] or "")
         asset = _store_audio(
-            request=request, path=final, title=f"Voiceover: {request.script[:60]}", name="voiceover.wav",
+            request=request, path=final, title=f"Voiceover: {shorten(request.script, 60)}", name="voiceover.wav",
             metadata={"audio": {"kind": "voiceover", "provider": request.provider, "voice": spoken.voice,
                                 "script": request.script}},
         )

@@ -28,6 +28,7 @@ from media_assets.render.presets import PRESETS
 from media_assets.services import asset_create_from_file
 from media_assets.storage import media_temp_dir
 from media_assets.validation import MediaRejected
+from mediastudio.lib.text import shorten
 
 
 class CompositionNewForm(forms.Form):
@@ -106,7 +107,7 @@ def composition_edit(request, pk):
         "audio": [_asset_choice(a) for a in assets.filter(kind="audio").order_by("-created_at")[:200]],
         "subtitles": [_asset_choice(a) for a in assets.filter(kind="subtitle").order_by("-created_at")[:100]],
         "caption_requests": [
-            {"id": r.pk, "label": f"{r.get_kind_display()} #{r.pk}: {(r.script or '').strip()[:50] or (r.media_asset.display_name if r.media_asset else '')}",
+            {"id": r.pk, "label": f"{r.get_kind_display()} #{r.pk}: {shorten(r.script or '', 50) or (r.media_asset.display_name if r.media_asset else '')}",
              "voice_asset": r.asset_id if r.kind == "voiceover" else None,
              "sample": " ".join(str(w.get("text", "")).strip() for w in r.words[:8])}
             for r in requests

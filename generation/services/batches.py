@@ -17,6 +17,7 @@ from generation.services.engine import video_estimate, video_generation_create
 from mediastudio.jobs.models import Job
 from mediastudio.jobs.services import WAITING, IllegalTransition, job_cancel, job_create, job_progress, job_retry, job_set_status
 from mediastudio.lib.exceptions import ApplicationError
+from mediastudio.lib.text import shorten
 
 BATCH_TASK = "generation.tasks.video_batch_run"
 BATCH_FINALIZER = "generation.services.batches.video_batch_finalize"
@@ -171,7 +172,7 @@ def broll_items(*, scenes: Iterable[str], **common: Any) -> list[dict[str, Any]]
     scenes = [s.strip() for s in scenes if s and s.strip()]
     if not scenes:
         raise ApplicationError("Give at least one scene description.", code="invalid")
-    return [_base({**common, "prompt": scene, "seed": i, "title": f"B-roll {i + 1}: {scene[:60]}"}) for i, scene in enumerate(scenes)]
+    return [_base({**common, "prompt": scene, "seed": i, "title": f"B-roll {i + 1}: {shorten(scene, 60)}"}) for i, scene in enumerate(scenes)]
 
 
 def product_items(*, element: Any, prompt: str = "", count: int = 1, **common: Any) -> list[dict[str, Any]]:
