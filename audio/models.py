@@ -65,3 +65,12 @@ class AudioRequest(models.Model):
     @property
     def media_asset(self):  # noqa: ANN201 - the asset a player plays: the produced one, else the listened one
         return self.asset or self.source_asset
+
+    @property
+    def music_category(self) -> str:
+        """The music bed's category as words ("luxury reveal", not its key "luxury_reveal")."""
+        return str((self.details or {}).get("category", "")).replace("_", " ")
+
+    @property
+    def music_instruments(self) -> list[str]:
+        return [str(name).replace("_", " ") for name in (self.details or {}).get("instruments", [])]

@@ -94,7 +94,7 @@ def test_a_music_bed_is_generated_from_the_panel_and_listed_with_uploads(logged_
     request = AudioRequest.objects.get()
     assert response.status_code == 302 and request.asset is not None
     detail = logged_in.get(response["Location"]).content.decode()
-    assert "<audio" in detail and "luxury_reveal" in detail
+    assert "<audio" in detail and "70 · luxury reveal" in detail and "luxury_reveal" not in detail  # words, not keys
     home = logged_in.get(reverse("audio:home")).content.decode()
     assert reverse("media_assets:asset-file", args=[request.asset_id]) in home
 
