@@ -84,6 +84,17 @@ def test_it_refuses_a_disguised_playlist_with_a_readable_reason_on_the_html_page
     assert not MediaAsset.objects.exists() and stored_files(media_root) == []
 
 
+def test_a_subtitle_file_dropped_in_the_library_is_kept_as_a_ready_caption_track(client, owner, workspace, tmp_path, media_root):
+    client.force_login(owner)
+    vtt = tmp_path / "launch.vtt"
+    vtt.write_text("WEBVTT\n\n00:00.500 --> 00:02.000\n지금 주문하세요\n", encoding="utf-8")
+    response = upload(client, vtt)
+    assert response.status_code in (200, 201), response.content
+    asset = MediaAsset.objects.get(workspace=workspace)
+    assert (asset.kind, asset.mime, asset.status, asset.ingest_job) == ("subtitle", "text/vtt", "ready", None)
+    assert not Job.objects.exists() and len(stored_files(media_root)) == 1
+
+
 def test_it_stops_an_upload_over_the_size_cap_while_it_streams(client, owner, workspace, settings, media_root, mp4_file):
     settings.MEDIA_MAX_UPLOAD_BYTES = 2048
     client.force_login(owner)
