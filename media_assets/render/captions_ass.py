@@ -6,9 +6,10 @@ measuring words with the real font files (Pillow), and a cue that needs more tha
 stops libass re-wrapping, so what we measured is what is drawn.
 
 Fonts are chosen per run of text, not per caption: Hangul is set in the Korean font,
-other CJK text in the Chinese/Japanese one, everything else in the caption's family
-(``\\fn`` switches in the script, and the same fonts when measuring). libass would
-only look for a missing glyph among the system's fonts, which differ between machines.
+other CJK text in the Chinese/Japanese one, emoji the caption's family lacks in the
+(monochrome) emoji font, everything else in the caption's family (``\\fn`` switches in
+the script, and the same fonts when measuring). libass would only look for a missing
+glyph among the system's fonts, which differ between machines.
 
 Karaoke is one Dialogue event per word (from its start to the next word's start),
 each holding the whole page with only the current word recoloured: the highlight
@@ -33,9 +34,11 @@ FONT_FILES: dict[str, tuple[str, str]] = {
     "DejaVu Sans": ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"),
     "Droid Sans Fallback": ("DroidSansFallbackFull.ttf", "DroidSansFallbackFull.ttf"),
     "NanumSquare": ("NanumSquareR.ttf", "NanumSquareB.ttf"),
+    "Noto Emoji": ("NotoEmoji.ttf", "NotoEmoji.ttf"),
 }
 CJK_FAMILY = "Droid Sans Fallback"  # Chinese and Japanese (it has 3 of the 11,172 Hangul syllables)
 HANGUL_FAMILY = "NanumSquare"  # Korean: every Hangul syllable and jamo
+EMOJI_FAMILY = "Noto Emoji"  # emoji as outlines in the text's colour (libass draws no colour emoji)
 
 _CJK_RE = re.compile(
     "[\u1100-\u11ff\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff00-\uffef"
@@ -46,6 +49,9 @@ _HANGUL_RE = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7ff]"
 # forms): a line may break, and the karaoke highlight move, between any two of their characters.
 # Korean is written with spaces, so Hangul words are kept whole like Latin ones.
 _SPACELESS_RE = re.compile("[\u2e80-\u312f\u3190-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0002fa1f]")
+# What continues the character before it: joiners and selectors of emoji sequences (👩‍💻, ❤️, 👍🏽, flags
+# of subdivisions), so that a sequence is never split between two fonts.
+_JOINERS_RE = re.compile("[\u200d\ufe0e\ufe0f\u20e3\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f]")
 _UNITS_RE = re.compile(f"{_SPACELESS_RE.pattern}|(?:(?!{_SPACELESS_RE.pattern})\\S)+")
 
 
@@ -64,20 +70,43 @@ def _needs_space(before: str, after: str) -> bool:
     return bool(before) and not (is_spaceless(before[-1:]) or is_spaceless(after[:1]))
 
 
-def script_family(char: str, family: str) -> str:
-    """The shipped font that draws ``char``: Hangul's, other CJK's, else ``family``."""
+@functools.lru_cache(maxsize=16)
+def _characters(path: str) -> frozenset[int]:
+    """The code points a font file has glyphs for (empty when it cannot be read)."""
+    from fontTools.ttLib import TTFont, TTLibError
+
+    try:
+        with TTFont(path, lazy=True, fontNumber=0) as font:
+            return frozenset(font.getBestCmap() or ())
+    except (OSError, TTLibError):
+        return frozenset()
+
+
+def _has(family: str, char: str, font_file: str | None = None) -> bool | None:
+    """Whether ``family`` (or ``font_file``) draws ``char``; None when its file is not known."""
+    path = font_path(family, bold=False, font_file=font_file)
+    return ord(char) in _characters(str(path)) if path is not None and path.exists() else None
+
+
+def script_family(char: str, family: str, font_file: str | None = None) -> str:
+    """The shipped font that draws ``char``: Hangul's, other CJK's, the emoji font for an emoji
+    ``family`` lacks, else ``family``."""
     if _HANGUL_RE.match(char):
         return HANGUL_FAMILY
     if _CJK_RE.match(char):
         return CJK_FAMILY
+    if ord(char) > 0x7F and _has(family, char, font_file) is False and _has(EMOJI_FAMILY, char):
+        return EMOJI_FAMILY
     return family
 
 
-def font_runs(text: str, family: str) -> list[tuple[str, str]]:
-    """``text`` as (family, run) pieces by :func:`script_family`; a space stays with the run before it."""
+def font_runs(text: str, family: str, font_file: str | None = None) -> list[tuple[str, str]]:
+    """``text`` as (family, run) pieces by :func:`script_family`; a space, joiner or selector stays
+    with the run before it."""
     runs: list[tuple[str, str]] = []
     for char in text:
-        font = runs[-1][0] if runs and char.isspace() else script_family(char, family)
+        follows = char.isspace() or _JOINERS_RE.match(char)
+        font = runs[-1][0] if runs and follows else script_family(char, family, font_file)
         if runs and runs[-1][0] == font:
             runs[-1] = (font, runs[-1][1] + char)
         else:
@@ -114,12 +143,12 @@ def ass_font(family: str, *, bold: bool) -> str:
     return _BOLD_NAMES.get(family, family) if bold else family
 
 
-def _ass_text(text: str, family: str, *, bold: bool) -> str:
+def _ass_text(text: str, family: str, *, bold: bool, font_file: str | None = None) -> str:
     """``text`` escaped for ASS, each run that ``family`` cannot draw between font switches."""
     base = ass_font(family, bold=bold)
     return "".join(_escape(run) if font == family
                    else f"{{\\fn{ass_font(font, bold=bold)}}}{_escape(run)}{{\\fn{base}}}"
-                   for font, run in font_runs(text, family))
+                   for font, run in font_runs(text, family, font_file))
 
 
 def _timestamp(seconds: float) -> str:
@@ -157,7 +186,7 @@ def text_measurer(family: str, size: int, *, bold: bool, font_file: str | None =
     """Width in pixels of a text as the script draws it: each run in its own font."""
     def width(text: str) -> float:
         total = 0.0
-        for font, run in font_runs(text, family):
+        for font, run in font_runs(text, family, font_file):
             path = font_path(font, bold=bold, font_file=font_file if font == family else None)
             total += _measurer(str(path), size)(run) if path else len(run) * size * 0.6
         return total
@@ -233,12 +262,12 @@ def _pages(cue: Cue, *, max_lines: int, max_width: float, measure: Callable[[str
 
 
 def _page_text(words: Sequence[Word], lines: Sequence[Sequence[int]], *, current: int | None,
-               primary: str, highlight: str, family: str, bold: bool) -> str:
+               primary: str, highlight: str, family: str, bold: bool, font_file: str | None = None) -> str:
     rendered = []
     for line in lines:
         parts = []
         for i in line:
-            text = _ass_text(words[i].text.strip(), family, bold=bold)
+            text = _ass_text(words[i].text.strip(), family, bold=bold, font_file=font_file)
             if i == current:
                 text = f"{{\\1c&H{_inline_colour(highlight)}&}}{text}{{\\1c&H{_inline_colour(primary)}&}}"
             parts.append(text)
@@ -314,13 +343,13 @@ def build_ass(*, preset: Preset, captions: Captions | None, end_card: EndCard | 
             if style.mode == "phrase":
                 event(words[0].start, words[-1].end, "Caption",
                       _page_text(words, page_lines, current=None, primary=style.primary, highlight=style.highlight,
-                                 family=family, bold=style.bold))
+                                 family=family, bold=style.bold, font_file=style.font_file))
                 continue
             for k, word in enumerate(words):
                 end = words[k + 1].start if k + 1 < len(words) else word.end
                 event(word.start, max(end, word.end if k + 1 == len(words) else end), "Caption",
                       _page_text(words, page_lines, current=k, primary=style.primary, highlight=style.highlight,
-                                 family=family, bold=style.bold))
+                                 family=family, bold=style.bold, font_file=style.font_file))
 
     if end_card is not None and end_card.text.strip():
         # Lines break between units; each keeps the space written before it.

@@ -271,7 +271,7 @@
       if (comp.caption_mode === "karaoke" && i === 1) span.style.color = b.highlight;
       text.append(span, document.createTextNode(" "));
     });
-    text.style.fontFamily = `"${b.font}", "DejaVu Sans", "NanumSquare", "Droid Sans Fallback", sans-serif`;  // CJK as the render sets it
+    text.style.fontFamily = `"${b.font}", "DejaVu Sans", "NanumSquare", "Droid Sans Fallback", "Noto Emoji", sans-serif`;  // CJK and emoji as the render sets them
     text.style.fontSize = `${Math.max(8, b.size * preset.height * scale)}px`;
     text.style.color = b.primary;
     text.classList.toggle("boxed", comp.caption_border === "box");

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from media_assets.render import render
-from media_assets.render.captions_ass import CJK_FAMILY, HANGUL_FAMILY, ass_colour, build_ass, caption_box
+from media_assets.render.captions_ass import CJK_FAMILY, EMOJI_FAMILY, HANGUL_FAMILY, ass_colour, build_ass, caption_box
 from media_assets.render.spec import Captions, CaptionStyle, Clip, Composition, Cue, Encoding, EndCard, Word
 
 from .conftest import TALL, frame_at
@@ -76,6 +76,14 @@ def test_it_sets_chinese_japanese_and_korean_runs_in_fonts_that_have_their_glyph
     assert "{\\fnNanumSquare Bold}지금{\\fnDejaVu Sans}" in bold
 
 
+def test_emoji_the_caption_font_lacks_are_set_in_the_emoji_font_whole_sequences_at_a_time() -> None:
+    cues = (Cue((Word("Hot", 0, 1), Word("🔥deal", 1, 2), Word("★", 2, 3), Word("👩\u200d💻👍🏽", 3, 4))),)
+    script = build_ass(preset=TALL, captions=Captions(cues=cues, style=CaptionStyle(mode="phrase", max_lines=5)))
+    text = next(line for line in script.splitlines() if line.startswith("Dialogue")).split(",,", 2)[-1]
+    assert text.replace("\\N", " ") == (f"Hot {{\\fn{EMOJI_FAMILY}}}🔥{{\\fnDejaVu Sans}}deal ★ "  # DejaVu has its own star
+                                         f"{{\\fn{EMOJI_FAMILY}}}👩\u200d💻👍🏽{{\\fnDejaVu Sans}}")
+
+
 def test_an_end_card_mixing_latin_and_cjk_keeps_latin_and_korean_words_whole() -> None:
     card = EndCard("Shop now: 50% off 今すぐ注文 지금 주문", duration=2.0)
     script = build_ass(preset=TALL, captions=None, end_card=card, end_card_start=1.0, end_card_end=3.0)
@@ -118,8 +126,9 @@ def test_it_draws_phrases_without_highlight_and_boxes_when_asked(media, tmp_path
     assert blue.sum() > 500
 
 
-@pytest.mark.parametrize("first,second", [("中", "語"), ("ひ", "カ"), ("한", "국")], ids=["chinese", "japanese", "korean"])
-def test_it_renders_cjk_glyphs_not_tofu(media, tmp_path, first, second) -> None:
+@pytest.mark.parametrize("first,second", [("中", "語"), ("ひ", "カ"), ("한", "국"), ("🔥", "🧊")],
+                         ids=["chinese", "japanese", "korean", "emoji"])
+def test_it_renders_cjk_and_emoji_glyphs_not_tofu(media, tmp_path, first, second) -> None:
     cues = (Cue((Word(first, 0.0, 1.0),)), Cue((Word(second, 1.0, 2.0),)), Cue((Word(first, 2.0, 3.0),)))
     style = CaptionStyle(mode="phrase", size=0.12, border="stroke")
     out = _render(media, tmp_path, style, cues=cues, name="cjk.mp4")
