@@ -101,12 +101,16 @@ def script_family(char: str, family: str, font_file: str | None = None) -> str:
 
 
 def font_runs(text: str, family: str, font_file: str | None = None) -> list[tuple[str, str]]:
-    """``text`` as (family, run) pieces by :func:`script_family`; a space, joiner or selector stays
-    with the run before it."""
+    """``text`` as (family, run) pieces by :func:`script_family`. Spaces are ``family``'s (an emoji
+    font's space is an em wide); a joiner or selector stays with the run before it."""
     runs: list[tuple[str, str]] = []
     for char in text:
-        follows = char.isspace() or _JOINERS_RE.match(char)
-        font = runs[-1][0] if runs and follows else script_family(char, family, font_file)
+        if char.isspace():
+            font = family
+        elif runs and _JOINERS_RE.match(char):
+            font = runs[-1][0]
+        else:
+            font = script_family(char, family, font_file)
         if runs and runs[-1][0] == font:
             runs[-1] = (font, runs[-1][1] + char)
         else:
