@@ -326,7 +326,8 @@ def _contain_blur(preset: Preset, src: str, out: str, tag: str, source: SourceIn
         contain = ":force_original_aspect_ratio=decrease:force_divisible_by=2"
         return [
             f"[{src}]split=2[{tag}bg][{tag}fg]",
-            f"[{tag}bg]{fill},scale={w}:{h}:flags=fast_bilinear[{tag}bgo]",
+            # scale keeps the small fill's shape by making pixels non-square: they are made square again.
+            f"[{tag}bg]{fill},scale={w}:{h}:flags=fast_bilinear,setsar=1[{tag}bgo]",
             f"[{tag}fg]{_to_output_format(preset, in_matrix=input_matrix(source), extra=contain)}[{tag}fgo]",
             f"[{tag}bgo][{tag}fgo]overlay=x=(W-w)/2:y=(H-h)/2:format=yuv420[{out}]",
         ]

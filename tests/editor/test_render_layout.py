@@ -11,7 +11,7 @@ import pytest
 from media_assets.render import render, render_all, runner
 from media_assets.render.spec import Clip, Composition, Encoding, Preset, SafeArea, SourceInfo, Watermark
 
-from .conftest import HDR_PATCHES, TALL, WIDE, ffmpeg, frame_at, hdr_patches
+from .conftest import HDR_PATCHES, TALL, WIDE, ffmpeg, frame_at, hdr_patches, probe
 
 
 def _bright(frame: np.ndarray) -> np.ndarray:
@@ -44,6 +44,22 @@ def test_it_contains_a_source_over_a_blurred_fill(media, tmp_path) -> None:
     # Above and below the contained picture: a dim fill, not black bars, and darker than the source.
     band = frame[20:60].astype(int)
     assert 0 < band.mean() < 0x20
+
+
+@pytest.mark.parametrize("preset", [TALL, WIDE], ids=["tall", "wide"])
+def test_a_still_image_contained_over_a_blurred_fill_joins_a_video_with_square_pixels(media, tmp_path, preset) -> None:
+    # The fill is made small (1/8) and scaled back up; scaling to another aspect must not leave
+    # non-square pixels, which the join refused ("parameters do not match") and players stretch.
+    comp = Composition(clips=(Clip(media["marker.mp4"], duration=0.5),
+                              Clip(media["photo.png"], kind="image", duration=1.0, fit="contain_blur")))
+    out = render(comp, preset, tmp_path / "still.mp4", encoding=Encoding(encoder="x264")).path
+    video = next(s for s in probe(out)["streams"] if s["codec_type"] == "video")
+    assert (video["width"], video["height"]) == (preset.width, preset.height)
+    assert video.get("sample_aspect_ratio", "1:1") in ("1:1", "0:1")
+    frame = frame_at(out, 1.0).astype(int)
+    band = frame[:8] if preset is TALL else frame[:, :8]  # the fill beside the photo
+    middle = frame[preset.height // 2 - 4:preset.height // 2 + 4, preset.width // 2 - 4:preset.width // 2 + 4]
+    assert 0 < band.mean() < frame.mean() and middle.std() > 0  # a dimmed fill, not black bars
 
 
 def test_it_lays_out_each_preset_separately(media, tmp_path) -> None:
