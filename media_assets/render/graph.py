@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .spec import (
@@ -363,7 +363,7 @@ def _clip_video(clip: Clip, index: int, input_index: int, preset: Preset, out: s
     tail = f"fps={fps},{cut}"
     parts: list[str] = []
     if clip.kind == "image":
-        if fit == "cover" and clip.motion != "none":
+        if clip.motion != "none":
             ow = int(round(preset.width * IMAGE_OVERSCAN / 2) * 2)
             oh = int(round(preset.height * IMAGE_OVERSCAN / 2) * 2)
             fx, fy = focus
@@ -374,11 +374,14 @@ def _clip_video(clip: Clip, index: int, input_index: int, preset: Preset, out: s
                 z = f"'{_num(DRIFT_ZOOM)}'"
                 x = f"'(iw-iw/zoom)*on/{frames}'"
             y = f"'(ih-ih/zoom)*{_num(fy)}'"
+            if fit == "cover":
+                parts.append(f"[{input_index}:v]{_cover_crop(preset, focus)},{_to_output_format(preset, size=(ow, oh))}[{tag}big]")
+            else:  # the whole picture over its blurred fill, laid out larger, moves as one frame
+                parts += _contain_blur(replace(preset, width=ow, height=oh), f"{input_index}:v", f"{tag}big", tag)
             parts.append(
-                f"[{input_index}:v]{_cover_crop(preset, focus)},{_to_output_format(preset, size=(ow, oh))},"
                 # zoompan already makes exactly `frames` frames at the output rate; an fps filter
                 # after it would drop the last one (it has no duration at the end of the stream).
-                f"zoompan=z={z}:x={x}:y={y}:d={frames}:s={preset.width}x{preset.height}:fps={fps},"
+                f"[{tag}big]zoompan=z={z}:x={x}:y={y}:d={frames}:s={preset.width}x{preset.height}:fps={fps},"
                 f"setsar=1,{cut}[{out}]"
             )
             return parts

@@ -62,6 +62,18 @@ def test_a_still_image_contained_over_a_blurred_fill_joins_a_video_with_square_p
     assert 0 < band.mean() < frame.mean() and middle.std() > 0  # a dimmed fill, not black bars
 
 
+def test_a_contained_image_gets_its_camera_move_too(media, tmp_path) -> None:
+    def frames(motion: str) -> tuple[np.ndarray, np.ndarray]:
+        comp = Composition(clips=(Clip(media["photo.png"], kind="image", duration=1.0, fit="contain_blur", motion=motion),))
+        out = render(comp, TALL, tmp_path / f"{motion}.mp4", encoding=Encoding(encoder="x264")).path
+        return frame_at(out, 0.0).astype(int), frame_at(out, 0.95).astype(int)
+
+    first, last = frames("push_in")
+    assert np.abs(first - last).mean() > 5  # pushed in: the picture and its fill grow
+    first, last = frames("none")
+    assert np.abs(first - last).mean() < 1
+
+
 def test_it_lays_out_each_preset_separately(media, tmp_path) -> None:
     comp = Composition(
         clips=(Clip(media["marker.mp4"], duration=1.0, fit_by_preset={"wide": "contain_blur"}),),
