@@ -627,7 +627,9 @@ def _failure_text(exc: RenderError) -> tuple[str, str]:
 def render_execute(*, job: Any, reporter: Any) -> dict[str, Any]:
     """The render job's work: each queued cut rendered, probed and stored as a rendered asset of
     the composition's workspace and campaign, linked from its Render row. Progress goes into the
-    job; a cancel stops ffmpeg and stores nothing of the cut in progress (JobCanceled)."""
+    job; a cancel stops ffmpeg and stores nothing of the cut in progress (JobCanceled). A cut that
+    fails is marked failed with its own error and the others are still made; the job then fails
+    naming the failed cuts (RenderFailed)."""
     from media_assets.services import asset_create_from_file, asset_delete
     from media_assets.storage import media_temp_dir
     from mediastudio.jobs.services import JobCanceled
@@ -644,6 +646,7 @@ def render_execute(*, job: Any, reporter: Any) -> dict[str, Any]:
     should_cancel = _cancel_checker(reporter)
     share = 100.0 / max(len(renders), 1)
     done: list[dict[str, Any]] = [{"preset": r.preset, "render": r.pk, "asset": r.output_id} for r in renders if r not in todo]
+    failed: list[str] = []
     reporter.progress(0, "Preparing sources")
     workdir = Path(tempfile.mkdtemp(prefix="render-", dir=media_temp_dir()))
     try:
@@ -675,7 +678,8 @@ def render_execute(*, job: Any, reporter: Any) -> dict[str, Any]:
             except RenderError as exc:
                 message, headline = _failure_text(exc)
                 Render.objects.filter(pk=row.pk).update(status=Render.Status.FAILED, error=message, finished_at=timezone.now())
-                raise RenderFailed(f"{label}: {headline}") from exc
+                failed.append(f"{label}: {headline}")
+                continue
             if reporter.canceled():
                 raise JobCanceled()
             asset = asset_create_from_file(
@@ -700,6 +704,9 @@ def render_execute(*, job: Any, reporter: Any) -> dict[str, Any]:
             done.append({"preset": preset.key, "render": row.pk, "asset": asset.pk})
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    if failed:
+        made = f"; {len(done)} of {len(renders)} cuts were made" if done else ""
+        raise RenderFailed("; ".join(failed) + made)
     return {"renders": done}
 
 

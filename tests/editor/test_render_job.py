@@ -161,3 +161,27 @@ def test_a_failed_render_is_recorded_on_the_job_and_the_row(workspace, owner, li
     assert job.status == Job.Status.FAILED and job.error.startswith("Tiny 16:9:")
     assert renders[0].status == Render.Status.FAILED and "ffmpeg" in renders[0].error
     assert not MediaAsset.objects.filter(source=MediaAsset.Source.RENDERED).exists()
+
+
+def test_a_cut_that_fails_does_not_stop_the_other_cuts_of_the_job(workspace, owner, library, fast, media_root,  # noqa: F811
+                                                                 monkeypatch, django_capture_on_commit_callbacks):
+    real = services.render
+
+    def render_or_fail(spec, preset, out, **kwargs):
+        if preset.key == "tiny":
+            raise runner.RenderError("ffmpeg exited with status 234", stderr_tail="Error reinitializing filters!\n")
+        return real(spec, preset, out, **kwargs)
+
+    monkeypatch.setattr(services, "render", render_or_fail)
+    monkeypatch.setitem(PRESETS, "tiny2", Preset("tiny2", 108, 192, 30, SafeArea(top=6, bottom=12, left=8, right=8), "Tiny 9:16"))
+    composition = services.composition_create(workspace=workspace, title="Half", presets=["tiny", "tiny2"],
+                                              clips=[clip(library["red"])])
+    with django_capture_on_commit_callbacks(execute=True):
+        job, renders = services.render_start(composition=composition, user=owner)
+    job.refresh_from_db()
+    first, second = (Render.objects.get(pk=r.pk) for r in renders)
+    assert job.status == Job.Status.FAILED
+    assert job.error.startswith("Tiny 16:9: ") and job.error.endswith("1 of 2 cuts were made")
+    assert first.status == Render.Status.FAILED and "234" in first.error and first.output is None
+    assert second.status == Render.Status.SUCCEEDED and second.error == "" and (second.width, second.height) == (108, 192)
+    assert second.output.source == MediaAsset.Source.RENDERED and second.output.file.size > 0
