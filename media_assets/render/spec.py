@@ -262,7 +262,8 @@ class Composition:
             before = self.transition_after(i - 1).overlap if i > 0 else 0.0
             after = self.transition_after(i).overlap if i < len(self.clips) - 1 else 0.0
             if before + after > clip.length + 1e-6:
-                raise SpecError(f"clip {i} is shorter than its transitions")
+                raise SpecError(f"clip {i + 1} ({clip.length:.2f} s) is shorter than its transitions "
+                                f"({before:.2f} s in + {after:.2f} s out)")
         if self.end_card is not None and self.end_card.transition.overlap > min(
             self.end_card.duration, self.clips[-1].length
         ):

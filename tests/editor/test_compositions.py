@@ -133,7 +133,8 @@ def test_it_refuses_another_workspaces_asset_and_transitions_longer_than_clips(w
             clip(library["blue"], out_point=0.3, transition="crossfade", transition_duration=0.4),
             clip(library["red"]),
         ])
-    assert "shorter than its transitions" in caught.value.message_dict["clips"][0]
+    assert caught.value.message_dict["clips"][0] == (  # counted as on the page, from 1
+        "clip 2 (0.30 s) is shorter than its transitions (0.40 s in + 0.40 s out)")
     assert composition.clips.count() == 1  # the refused timeline changed nothing
     with pytest.raises(ValidationError) as caught:
         services.composition_update(composition=composition, presets=["tiktok", "myspace"], voiceover=library["red"])
