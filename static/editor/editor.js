@@ -83,6 +83,14 @@
     markDirty();
   }
 
+  // The timeline is drawn anew after a move or a removal: keyboard focus goes back to the same
+  // control of the clip that moved (or of the clip now in the removed one's place).
+  function refocus(label) {
+    const button = [...document.querySelectorAll("#timeline button")].find((b) => b.getAttribute("aria-label") === label);
+    if (button) button.focus();
+    else if (document.activeElement === document.body) $("timeline").focus();  // no clip left
+  }
+
   function numberInput(label, value, attrs, onchange) {
     const id = `f${Math.random().toString(36).slice(2, 9)}`;
     const input = el("input", { type: "number", id, step: "0.1", value: value === null || value === undefined ? "" : value, ...attrs,
@@ -119,9 +127,9 @@
       }
       fields.append(selectInput("Fit", data.choices.fit, c.fit, (v) => { c.fit = v; markDirty(); }));
       const tools = el("div", { class: "clip-tools" },
-        el("button", { type: "button", class: "linkish", "aria-label": `Move clip ${i + 1} earlier`, text: "◀", onclick: () => moveClip(i, i - 1) }),
-        el("button", { type: "button", class: "linkish", "aria-label": `Move clip ${i + 1} later`, text: "▶", onclick: () => moveClip(i, i + 1) }),
-        el("button", { type: "button", class: "linkish remove", "aria-label": `Remove clip ${i + 1}`, text: "Remove", onclick: () => { clips.splice(i, 1); renderTimeline(); markDirty(); } }));
+        el("button", { type: "button", class: "linkish", "aria-label": `Move clip ${i + 1} earlier`, text: "◀", onclick: () => { moveClip(i, i - 1); refocus(`Move clip ${i} earlier`); } }),
+        el("button", { type: "button", class: "linkish", "aria-label": `Move clip ${i + 1} later`, text: "▶", onclick: () => { moveClip(i, i + 1); refocus(`Move clip ${i + 2} later`); } }),
+        el("button", { type: "button", class: "linkish remove", "aria-label": `Remove clip ${i + 1}`, text: "Remove", onclick: () => { clips.splice(i, 1); renderTimeline(); markDirty(); refocus(`Remove clip ${Math.min(i + 1, clips.length)}`); } }));
       const li = el("li", { class: `clip kind-${c.info.kind}`, draggable: canEdit ? "true" : "false", "data-index": i, "data-asset-id": c.asset },
         thumb, head, fields, tools);
       li.addEventListener("dragstart", (e) => { dragFrom = i; li.classList.add("dragging"); e.dataTransfer.effectAllowed = "move"; e.dataTransfer.setData("text/plain", String(i)); });
@@ -140,7 +148,7 @@
         const join = el("li", { class: "join", "aria-label": i < clips.length - 1 ? `Transition after clip ${i + 1}` : "Transition into the end card" },
           selectInput("Transition", data.choices.transition, c.transition, (v) => { c.transition = v; renderTimeline(); markDirty(); }, "transition-kind"));
         if (c.transition !== "cut") {
-          join.append(numberInput("Seconds", c.transition_duration, { min: 0.1, max: 3, class: "transition-duration" }, (v) => { c.transition_duration = v || 0.5; markDirty(); }));
+          join.append(numberInput("Seconds", c.transition_duration, { min: 0.1, max: 3, class: "transition-duration" }, (v) => { c.transition_duration = v === null ? 0.5 : v; markDirty(); }));
           if (c.transition === "wipe" || c.transition === "slide") {
             join.append(selectInput("Direction", [["left", "Left"], ["right", "Right"]], c.transition_direction, (v) => { c.transition_direction = v; markDirty(); }));
           }
@@ -288,7 +296,7 @@
       title: comp.title, presets: comp.presets || [],
       clips: clips.map((c) => ({ asset: c.asset, in_point: Number(c.in_point || 0), out_point: c.out_point === "" ? null : c.out_point,
         duration: c.duration, fit: c.fit, focus_x: c.focus_x, focus_y: c.focus_y, motion: c.motion, keep_audio: c.keep_audio,
-        layouts: c.layouts || {}, transition: c.transition, transition_duration: Number(c.transition_duration || 0.5),
+        layouts: c.layouts || {}, transition: c.transition, transition_duration: Number(c.transition_duration ?? 0.5),
         transition_direction: c.transition_direction })),
       caption_request: comp.caption_request || null, caption_asset: comp.caption_asset || null,
       caption_mode: comp.caption_mode, caption_border: comp.caption_border, caption_position: comp.caption_position,
