@@ -231,16 +231,22 @@ def _style_line(name: str, *, font: str, size: int, primary: str, secondary: str
     )
 
 
-def caption_box(preset: Preset, style: CaptionStyle) -> tuple[int, int, int, int]:
-    """Pixel box (x0, y0, x1, y1) where captions may be drawn for this preset."""
+def caption_box(preset: Preset, style: CaptionStyle, logo: tuple[int, int, int, int] | None = None
+                ) -> tuple[int, int, int, int]:
+    """Pixel box (x0, y0, x1, y1) where captions may be drawn for this preset, clear of the
+    watermark's box ``logo`` when it sits on the same edge."""
     size = font_size(preset, style)
     pad = round(size * 0.4)
     x0, x1 = preset.safe.left + pad, preset.width - preset.safe.right - pad
     if style.position == "bottom":
         y1 = preset.height - preset.safe.bottom
+        if logo is not None and logo[3] > y1 - round(size * 1.35 * style.max_lines) - 2 * pad:
+            y1 = min(y1, logo[1])  # above the logo
         y0 = y1 - round(size * 1.35 * style.max_lines) - 2 * pad
     elif style.position == "top":
         y0 = preset.safe.top
+        if logo is not None and logo[1] < y0 + round(size * 1.35 * style.max_lines) + 2 * pad:
+            y0 = max(y0, logo[3])  # below the logo
         y1 = y0 + round(size * 1.35 * style.max_lines) + 2 * pad
     else:
         half = round(size * 1.35 * style.max_lines / 2) + pad
@@ -285,8 +291,10 @@ def _page_text(words: Sequence[Word], lines: Sequence[Sequence[int]], *, current
 
 
 def build_ass(*, preset: Preset, captions: Captions | None, end_card: EndCard | None = None,
-              end_card_start: float = 0.0, end_card_end: float = 0.0) -> str:
-    """The ASS script for the captions (and the end card's call to action) of one preset."""
+              end_card_start: float = 0.0, end_card_end: float = 0.0,
+              logo: tuple[int, int, int, int] | None = None) -> str:
+    """The ASS script for the captions (and the end card's call to action) of one preset;
+    ``logo`` is the watermark's pixel box, which captions on its edge keep clear of."""
     style = captions.style if captions else CaptionStyle()
     size = font_size(preset, style)
     pad = round(size * 0.4)
@@ -300,7 +308,8 @@ def build_ass(*, preset: Preset, captions: Captions | None, end_card: EndCard | 
         border_style, outline_px, shadow_px = 1, max(1.5, size * 0.07), max(1.0, size * 0.03)
         outline_colour = ass_colour(style.outline)
     alignment = {"bottom": 2, "middle": 5, "top": 8}[style.position]
-    margin_v = {"bottom": preset.safe.bottom + pad, "middle": 0, "top": preset.safe.top + pad}[style.position]
+    box = caption_box(preset, style, logo)
+    margin_v = {"bottom": preset.height - box[3] + pad, "middle": 0, "top": box[1] + pad}[style.position]
     margin_l, margin_r = preset.safe.left + pad, preset.safe.right + pad
     max_width = preset.width - margin_l - margin_r
 

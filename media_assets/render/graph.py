@@ -35,6 +35,7 @@ from .spec import (
     SourceInfo,
     SpecError,
     Transition,
+    Watermark,
 )
 
 SAMPLE_RATE = 48000
@@ -289,6 +290,19 @@ def _cover_crop(preset: Preset, focus: tuple[float, float]) -> str:
         f"crop=w='trunc(min(iw,ih*{a})/2)*2':h='trunc(min(ih,iw/({a}))/2)*2'"
         f":x='max(0,min(iw-ow,iw*{_num(fx)}-ow/2))':y='max(0,min(ih-oh,ih*{_num(fy)}-oh/2))'"
     )
+
+
+def watermark_width(preset: Preset, watermark: Watermark) -> int:
+    return max(2, int(round(preset.width * watermark.scale / 2) * 2))
+
+
+def watermark_box(preset: Preset, watermark: Watermark, logo_size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Pixel box (x0, y0, x1, y1) the logo of ``logo_size`` (width, height) covers in this preset's frame."""
+    width = watermark_width(preset, watermark)
+    height = max(2, int(round(width * logo_size[1] / max(1, logo_size[0]) / 2) * 2))  # as scale=W:-2 makes it
+    x0 = preset.safe.left if watermark.position.endswith("left") else preset.width - preset.safe.right - width
+    y0 = preset.safe.top if watermark.position.startswith("top") else preset.height - preset.safe.bottom - height
+    return x0, y0, x0 + width, y0 + height
 
 
 def is_output_ready(source: SourceInfo | None, preset: Preset) -> bool:
@@ -661,7 +675,7 @@ def build_command(*, composition: Composition, preset: Preset, out_path: str | P
     if composition.watermark is not None:
         wm = composition.watermark
         idx = inputs.add(wm.path)
-        logo_w = max(2, int(round(width * wm.scale / 2) * 2))
+        logo_w = watermark_width(preset, wm)
         sx = preset.safe.left if wm.position.endswith("left") else f"W-w-{preset.safe.right}"
         sy = preset.safe.top if wm.position.startswith("top") else f"H-h-{preset.safe.bottom}"
         opacity = min(max(wm.opacity, 0.0), 1.0)

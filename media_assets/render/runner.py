@@ -42,6 +42,7 @@ from .graph import (
     build_command,
     clip_audio_flags,
     has_audio_mix,
+    watermark_box,
 )
 from .spec import TARGET_LUFS, Composition, Encoding, Preset, SourceInfo
 
@@ -344,6 +345,20 @@ def run_ffmpeg(cmd: list[str], *, total: float, progress: ProgressCallback | Non
     return last
 
 
+def _logo_box(composition: Composition, preset: Preset) -> tuple[int, int, int, int] | None:
+    """Where the watermark lands in this preset's frame (None without one, or if its image cannot be
+    read: ffmpeg then says why)."""
+    if composition.watermark is None:
+        return None
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(composition.watermark.path) as logo:
+            return watermark_box(preset, composition.watermark, logo.size)
+    except (OSError, UnidentifiedImageError):
+        return None
+
+
 def render(composition: Composition, preset: Preset, out_path: str | Path, *, encoding: Encoding = Encoding(),
            progress: ProgressCallback | None = None, should_cancel: CancelCheck | None = None,
            ffmpeg: str | None = None, fonts_dir: str | Path | None = None,
@@ -386,7 +401,7 @@ def render(composition: Composition, preset: Preset, out_path: str | Path, *, en
                                                      if composition.end_card else 0.0)
             script = captions_ass.build_ass(preset=preset, captions=composition.captions,
                                             end_card=composition.end_card, end_card_start=end_start,
-                                            end_card_end=total)
+                                            end_card_end=total, logo=_logo_box(composition, preset))
             ass_path = Path(workdir) / "captions.ass"
             ass_path.write_text(script, encoding="utf-8")
         cmd = build_command(composition=composition, preset=preset, out_path=temp_out, encoding=encoding,

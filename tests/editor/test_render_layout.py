@@ -9,7 +9,10 @@ import numpy as np
 import pytest
 
 from media_assets.render import render, render_all, runner
-from media_assets.render.spec import Clip, Composition, Encoding, Preset, SafeArea, SourceInfo, Watermark
+from media_assets.render.captions_ass import caption_box
+from media_assets.render.graph import watermark_box
+from media_assets.render.spec import (Captions, CaptionStyle, Clip, Composition, Cue, Encoding, Preset, SafeArea,
+                                      SourceInfo, Watermark, Word)
 
 from .conftest import HDR_PATCHES, TALL, WIDE, ffmpeg, frame_at, hdr_patches, probe
 
@@ -72,6 +75,23 @@ def test_a_contained_image_gets_its_camera_move_too(media, tmp_path) -> None:
     assert np.abs(first - last).mean() > 5  # pushed in: the picture and its fill grow
     first, last = frames("none")
     assert np.abs(first - last).mean() < 1
+
+
+@pytest.mark.parametrize("position,corner", [("top", "top_right"), ("bottom", "bottom_left")])
+def test_captions_on_the_watermarks_edge_keep_clear_of_the_logo(media, tmp_path, position, corner) -> None:
+    style = CaptionStyle(mode="phrase", position=position, size=0.06, max_lines=1)
+    words = (Word("CLEAR", 0.0, 0.9), Word("OF", 0.0, 0.9), Word("THE", 0.0, 0.9), Word("LOGO", 0.0, 0.9))
+    logo = Watermark(media["logo.png"], position=corner, opacity=1.0, scale=0.2)
+    comp = Composition(clips=(Clip(media["grey.mp4"], duration=1.0),), watermark=logo,
+                       captions=Captions(cues=(Cue(words),), style=style))
+    frame = frame_at(render(comp, TALL, tmp_path / "clear.mp4", encoding=Encoding(encoder="x264")).path, 0.5)
+    x0, y0, x1, y1 = watermark_box(TALL, logo, (64, 64))
+    assert _magenta(frame)[y0:y1, x0:x1].mean() > 0.9  # the logo, whole
+    ys, _ = np.nonzero(_bright(frame))
+    assert len(ys) > 100  # the caption
+    assert (ys.min() >= y1) if position == "top" else (ys.max() < y0)  # beside the logo's rows, not over it
+    box = caption_box(TALL, style, (x0, y0, x1, y1))  # what the editor's tests and preview take as the caption band
+    assert box[1] - 8 <= ys.min() and ys.max() <= box[3] + 8  # (outline and shadow reach a little past it)
 
 
 def test_it_lays_out_each_preset_separately(media, tmp_path) -> None:
