@@ -302,11 +302,16 @@ def build_ass(*, preset: Preset, captions: Captions | None, end_card: EndCard | 
     measure = text_measurer(family, size, bold=style.bold, font_file=style.font_file)
 
     if style.border == "box":
-        border_style, outline_px, shadow_px = 3, max(2.0, size * 0.18), 0.0
-        outline_colour = ass_colour(style.box_colour, 1.0 - style.box_opacity)
+        # One box behind the whole caption (libass's BorderStyle 4, padded by the outline width, in
+        # the back colour): style 3 boxes every run of one colour or font, and where those boxes
+        # overlap a see-through box shows darker seams.
+        border_style, outline_px, shadow_px = 4, max(2.0, size * 0.18), 0.0
+        outline_colour = ass_colour("#000000", 1.0)  # no outline around the letters
+        back_colour = ass_colour(style.box_colour, 1.0 - style.box_opacity)
     else:
         border_style, outline_px, shadow_px = 1, max(1.5, size * 0.07), max(1.0, size * 0.03)
         outline_colour = ass_colour(style.outline)
+        back_colour = ass_colour("#000000", 0.5)  # the shadow
     alignment = {"bottom": 2, "middle": 5, "top": 8}[style.position]
     box = caption_box(preset, style, logo)
     margin_v = {"bottom": preset.height - box[3] + pad, "middle": 0, "top": box[1] + pad}[style.position]
@@ -332,7 +337,7 @@ def build_ass(*, preset: Preset, captions: Captions | None, end_card: EndCard | 
         "Shadow, Alignment, MarginL, MarginR, MarginV, Encoding",
         _style_line("Caption", font=ass_font(family, bold=style.bold), size=size, primary=ass_colour(style.primary),
                     secondary=ass_colour(style.highlight), outline=outline_colour,
-                    back=ass_colour("#000000", 0.5), bold=style.bold, border_style=border_style,
+                    back=back_colour, bold=style.bold, border_style=border_style,
                     outline_px=outline_px, shadow_px=shadow_px, alignment=alignment,
                     margin_l=margin_l, margin_r=margin_r, margin_v=margin_v),
         _style_line("EndCard", font=ass_font(end_family, bold=True), size=end_size,

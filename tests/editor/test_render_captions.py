@@ -63,6 +63,18 @@ def test_it_wraps_to_max_lines_and_pages_long_cues() -> None:
     assert starts == sorted(starts)
 
 
+def test_a_see_through_box_is_one_even_box_behind_the_highlighted_words(media, tmp_path) -> None:
+    words = (Word("ONE", 0.2, 0.6), Word("TWO", 0.6, 1.0), Word("SIX", 1.0, 1.4))
+    style = CaptionStyle(mode="karaoke", highlight=GREEN, border="box", box_colour="#0000FF", box_opacity=0.6, size=0.06)
+    frame = frame_at(_render(media, tmp_path, style, cues=(Cue(words),), name="box.mp4"), 0.8).astype(int)
+    blue = (frame[..., 2] - frame[..., 0] > 60)  # the box over the grey clip
+    ys, xs = np.nonzero(blue)
+    assert len(ys) > 500
+    top = frame[ys.min() + 1, xs.min() + 2:xs.max() - 1]  # the box's top row, above the letters
+    # Boxes drawn per coloured run overlap, and a see-through box is darker where they do.
+    assert np.abs(top - top.mean(axis=0)).max() <= 6
+
+
 def test_it_sets_chinese_japanese_and_korean_runs_in_fonts_that_have_their_glyphs() -> None:
     cues = (Cue((Word("Hi", 0, 1), Word("中文", 1, 2), Word("字幕", 2, 3), Word("지금", 3, 4), Word("주문", 4, 5))),)
     script = build_ass(preset=TALL, captions=Captions(cues=cues, style=CaptionStyle(mode="phrase", max_lines=5, bold=False)))
