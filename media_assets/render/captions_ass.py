@@ -85,7 +85,7 @@ def _characters(path: str) -> frozenset[int]:
 def _has(family: str, char: str, font_file: str | None = None) -> bool | None:
     """Whether ``family`` (or ``font_file``) draws ``char``; None when its file is not known."""
     path = font_path(family, bold=False, font_file=font_file)
-    return ord(char) in _characters(str(path)) if path is not None and path.exists() else None
+    return ord(char) in _characters(str(path)) if path is not None else None
 
 
 def script_family(char: str, family: str, font_file: str | None = None) -> str:
@@ -237,17 +237,18 @@ def caption_box(preset: Preset, style: CaptionStyle, logo: tuple[int, int, int, 
     watermark's box ``logo`` when it sits on the same edge."""
     size = font_size(preset, style)
     pad = round(size * 0.4)
+    band = round(size * 1.35 * style.max_lines) + 2 * pad  # the caption's lines and their padding
     x0, x1 = preset.safe.left + pad, preset.width - preset.safe.right - pad
     if style.position == "bottom":
         y1 = preset.height - preset.safe.bottom
-        if logo is not None and logo[3] > y1 - round(size * 1.35 * style.max_lines) - 2 * pad:
+        if logo is not None and logo[3] > y1 - band:
             y1 = min(y1, logo[1])  # above the logo
-        y0 = y1 - round(size * 1.35 * style.max_lines) - 2 * pad
+        y0 = y1 - band
     elif style.position == "top":
         y0 = preset.safe.top
-        if logo is not None and logo[1] < y0 + round(size * 1.35 * style.max_lines) + 2 * pad:
+        if logo is not None and logo[1] < y0 + band:
             y0 = max(y0, logo[3])  # below the logo
-        y1 = y0 + round(size * 1.35 * style.max_lines) + 2 * pad
+        y1 = y0 + band
     else:
         half = round(size * 1.35 * style.max_lines / 2) + pad
         y0, y1 = preset.height // 2 - half, preset.height // 2 + half

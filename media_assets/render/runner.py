@@ -83,6 +83,7 @@ class Prepared:
 
     sources: tuple[SourceInfo | None, ...]
     gain: AudioGain | None
+    logo_size: tuple[int, int] | None = None  # the watermark image's (width, height), when it has one
 
 
 @dataclass(frozen=True)
@@ -258,13 +259,14 @@ def prepare(composition: Composition, *, ffmpeg: str | None = None,
         flags = clip_audio_flags(composition, sources)
         gain = loudness_gain(composition, sources=list(sources), ffmpeg=ffmpeg, timeout=timeout) \
             if has_audio_mix(composition, flags) else None
-        return Prepared(sources=sources, gain=gain)
+        return Prepared(sources=sources, gain=gain, logo_size=_logo_size(composition))
     # The mix (if any) is the voiceover and the music alone: measured while the sources are probed.
     with ThreadPoolExecutor(max_workers=1) as pool:
         measuring = pool.submit(loudness_gain, composition, ffmpeg=ffmpeg, timeout=timeout) \
             if has_audio_mix(composition, ()) else None
         sources = probe_sources(composition)
-        return Prepared(sources=sources, gain=measuring.result() if measuring else None)
+        return Prepared(sources=sources, gain=measuring.result() if measuring else None,
+                        logo_size=_logo_size(composition))
 
 
 # How often the render checks for cancel and its deadline while ffmpeg is quiet.
@@ -345,16 +347,15 @@ def run_ffmpeg(cmd: list[str], *, total: float, progress: ProgressCallback | Non
     return last
 
 
-def _logo_box(composition: Composition, preset: Preset) -> tuple[int, int, int, int] | None:
-    """Where the watermark lands in this preset's frame (None without one, or if its image cannot be
-    read: ffmpeg then says why)."""
+def _logo_size(composition: Composition) -> tuple[int, int] | None:
+    """The watermark image's size (None without one, or if it cannot be read: ffmpeg then says why)."""
     if composition.watermark is None:
         return None
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(composition.watermark.path) as logo:
-            return watermark_box(preset, composition.watermark, logo.size)
+            return logo.size
     except (OSError, UnidentifiedImageError):
         return None
 
@@ -399,9 +400,11 @@ def render(composition: Composition, preset: Preset, out_path: str | Path, *, en
         if composition.captions is not None or composition.end_card is not None:
             end_start = composition.main_duration - (composition.end_card.transition.overlap
                                                      if composition.end_card else 0.0)
+            logo = (watermark_box(preset, composition.watermark, prepared.logo_size)
+                    if composition.watermark is not None and prepared.logo_size else None)
             script = captions_ass.build_ass(preset=preset, captions=composition.captions,
                                             end_card=composition.end_card, end_card_start=end_start,
-                                            end_card_end=total, logo=_logo_box(composition, preset))
+                                            end_card_end=total, logo=logo)
             ass_path = Path(workdir) / "captions.ass"
             ass_path.write_text(script, encoding="utf-8")
         cmd = build_command(composition=composition, preset=preset, out_path=temp_out, encoding=encoding,
