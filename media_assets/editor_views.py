@@ -24,6 +24,7 @@ from media_assets.compositions import Composition, CompositionClip
 from media_assets.editor_apis import CompositionOutputSerializer
 from media_assets.models import MediaAsset
 from media_assets.render import captions_ass
+from media_assets.render import spec as rs
 from media_assets.render.presets import PRESETS
 from media_assets.services import asset_create_from_file
 from media_assets.storage import media_temp_dir
@@ -89,6 +90,7 @@ def composition_edit(request, pk):
     workspace = composition.workspace
     assets = scoped(MediaAsset.objects.filter(workspace=workspace).exclude(status=MediaAsset.Status.FAILED), user=request.user)
     universe = composition.brand_universe
+    logo = universe.logo if universe and universe.logo_id else None
     style = services.caption_style(composition=composition)
     requests = (AudioRequest.objects.filter(workspace=workspace, kind__in=["voiceover", "transcription"])
                 .exclude(words=[]).select_related("asset", "source_asset")[:50])
@@ -120,8 +122,12 @@ def composition_edit(request, pk):
             "font": style.font_family, "highlight": style.highlight, "primary": style.primary,
             "outline": style.outline, "box": style.box_colour, "size": style.size,
             "palette": list(universe.palette or []) if universe else [],
-            "logo_url": _thumbnail_url(universe.logo_id) if universe and universe.logo_id else None,
-            "has_logo": bool(universe and universe.logo_id),
+            "has_logo": logo is not None,
+            # The preview draws the logo file itself (its thumbnail is flattened onto white) at the
+            # width the render gives it, a share of the frame's width.
+            "logo_url": reverse("media_assets:asset-file", kwargs={"pk": logo.pk}) if logo is not None else None,
+            "logo_size": [logo.width, logo.height] if logo is not None and logo.width and logo.height else None,
+            "logo_scale": rs.WATERMARK_SCALE,
         },
         "caption_sample": sample,
         "campaigns": [[c.pk, c.name] for c in Campaign.objects.filter(workspace=workspace).order_by("name")],
@@ -135,7 +141,7 @@ def composition_edit(request, pk):
         "urls": {"api": f"/api/compositions/{composition.pk}/", "renders": f"/api/compositions/{composition.pk}/renders/"},
     }
     can_edit = role_for(user=request.user, workspace_id=workspace.pk) in ("owner", "editor")
-    fonts = {family: f"fonts/{files[1]}" for family, files in captions_ass.FONT_FILES.items()}
+    fonts = {family: [f"fonts/{name}" for name in files] for family, files in captions_ass.FONT_FILES.items()}
     return render(request, "editor/edit.html", {
         "composition": composition, "editor_data": data, "can_edit": can_edit, "font_files": fonts,
     })

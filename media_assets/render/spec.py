@@ -207,12 +207,15 @@ class Music:
     duck: bool = True
 
 
+WATERMARK_SCALE = 0.15  # the logo's width, as a share of the frame's width
+
+
 @dataclass(frozen=True)
 class Watermark:
     path: str | Path
     position: Corner = "top_right"
     opacity: float = 0.8
-    scale: float = 0.15
+    scale: float = WATERMARK_SCALE
 
 
 @dataclass(frozen=True)

@@ -105,14 +105,106 @@
     return el("div", { class: "field" }, el("label", { for: id, text: label }), select);
   }
 
+  // ------------------------------------------------------------------ framing
+
+  // The timeline and the caption preview show one preset's framing: the one picked above the
+  // timeline, else the first chosen platform.
+  let viewKey = null;
+  function viewPreset() {
+    const key = viewKey || (comp.presets || [])[0];
+    return data.presets.find((p) => p.key === key) || data.presets[0];
+  }
+
+  // A clip's fit and focus point in one preset: its own framing for that preset where it has one
+  // (the API's per-preset layouts), else the framing it uses everywhere.
+  function layoutFor(c, preset) {
+    const own = (c.layouts || {})[preset.key];
+    return { own: Boolean(own), fit: (own && own.fit) || c.fit,
+      focus: own && own.focus ? own.focus : [Number(c.focus_x ?? 0.5), Number(c.focus_y ?? 0.5)] };
+  }
+
+  function setLayout(c, preset, change) {
+    const own = (c.layouts || {})[preset.key];
+    if (own) { Object.assign(own, change); return; }
+    if (change.fit) c.fit = change.fit;
+    if (change.focus) [c.focus_x, c.focus_y] = change.focus;
+  }
+
+  const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+  const aspectOf = (info) => (info.width && info.height ? info.width / info.height : 16 / 9);
+
+  // What a cover fit keeps of a source, in fractions of its width and height: the largest window
+  // of the preset's shape, centred on the focus point and kept inside the picture, as the render crops.
+  function coverWindow(aspect, preset, focus) {
+    const shape = preset.width / preset.height;
+    const w = Math.min(1, shape / aspect), h = Math.min(1, aspect / shape);
+    return { x: clamp(focus[0] - w / 2, 0, 1 - w), y: clamp(focus[1] - h / 2, 0, 1 - h), w, h };
+  }
+
+  // A clip's picture on the timeline, whole, with the window the viewed preset keeps of it and the
+  // focus point: a click on the picture (or the arrow keys) moves the focus point.
+  function framing(c, i, li) {
+    const preset = viewPreset();
+    const aspect = aspectOf(c.info);
+    const box = 16 / 9;  // the timeline's frame
+    const picture = el("div", { class: "picture" },
+      c.info.thumbnail_url ? el("img", { src: c.info.thumbnail_url, alt: "", class: "thumb", draggable: "false" })
+        : el("div", { class: "thumb placeholder", text: c.info.kind }));
+    Object.assign(picture.style, aspect >= box ? { width: "100%", height: `${(box / aspect) * 100}%` }
+      : { width: `${(aspect / box) * 100}%`, height: "100%" });
+    const windowBox = el("div", { class: "crop-window" });
+    const dot = el("span", { class: "focus-dot" });
+    picture.append(windowBox, dot);
+    const frame = el("button", { type: "button", class: "frame" }, picture);
+    const percent = (v) => `${Math.round(v * 100)}%`;
+    const place = () => {
+      const layout = layoutFor(c, preset);
+      const cover = layout.fit === "cover";
+      const win = coverWindow(aspect, preset, layout.focus);
+      Object.assign(windowBox.style, { left: percent(win.x), top: percent(win.y), width: percent(win.w), height: percent(win.h) });
+      Object.assign(dot.style, { left: percent(layout.focus[0]), top: percent(layout.focus[1]) });
+      windowBox.hidden = dot.hidden = !cover;
+      frame.disabled = !cover || !canEdit;
+      frame.dataset.focus = layout.focus.join(",");
+      frame.setAttribute("aria-label", cover
+        ? `Focus point of clip ${i + 1} in ${preset.label}: ${percent(layout.focus[0])} across, ${percent(layout.focus[1])} down. Click the picture or use the arrow keys to move it.`
+        : `Clip ${i + 1} is shown whole in ${preset.label}, on a blurred fill`);
+      frame.title = cover ? `What ${preset.label} keeps: click to move the focus point` : "Fitted whole: no crop";
+    };
+    const move = (focus) => {
+      setLayout(c, preset, { focus: focus.map((v) => Math.round(clamp(v, 0, 1) * 100) / 100) });
+      place();
+      markDirty();
+    };
+    frame.addEventListener("click", (e) => {
+      if (e.detail === 0) return;  // Enter or Space: the arrow keys move it
+      const r = picture.getBoundingClientRect();
+      move([(e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height]);
+    });
+    frame.addEventListener("keydown", (e) => {
+      const step = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[e.key];
+      if (!step) return;
+      e.preventDefault();
+      const [x, y] = layoutFor(c, preset).focus;
+      move([x + step[0] * 0.05, y + step[1] * 0.05]);
+    });
+    // A press on the picture sets the focus point; it does not start dragging the clip.
+    frame.addEventListener("pointerdown", () => { li.draggable = false; });
+    const restore = () => { li.draggable = canEdit; };
+    frame.addEventListener("pointerup", restore);
+    frame.addEventListener("pointerleave", restore);
+    place();
+    return { frame, place };
+  }
+
   function renderTimeline() {
     const list = $("timeline");
     list.innerHTML = "";
     $("timeline-empty").hidden = clips.length > 0;
     const endCard = comp.end_card_text && comp.end_card_text.trim();
     clips.forEach((c, i) => {
-      const thumb = c.info.thumbnail_url ? el("img", { src: c.info.thumbnail_url, alt: "", class: "thumb", draggable: "false" })
-        : el("div", { class: "thumb placeholder", text: c.info.kind });
+      const li = el("li", { class: `clip kind-${c.info.kind}`, draggable: canEdit ? "true" : "false", "data-index": i, "data-asset-id": c.asset });
+      const view = framing(c, i, li);
       const head = el("div", { class: "clip-head" },
         el("span", { class: "handle", title: "Drag to reorder", text: "⠿" }),
         el("strong", { class: "clip-title", text: `${i + 1}. ${c.info.title}` }),
@@ -125,13 +217,28 @@
         fields.append(numberInput("Seconds", c.duration || 3, { min: 0.2, max: 60, class: "image-duration" }, (v) => { c.duration = v; markDirty(); refreshLengths(); }));
         fields.append(selectInput("Move", data.choices.motion, c.motion, (v) => { c.motion = v; markDirty(); }));
       }
-      fields.append(selectInput("Fit", data.choices.fit, c.fit, (v) => { c.fit = v; markDirty(); }));
+      const preset = viewPreset();
+      const fit = selectInput("Fit", data.choices.fit, layoutFor(c, preset).fit, (v) => { setLayout(c, preset, { fit: v }); view.place(); markDirty(); });
+      const ownId = `own-${i}`;
+      const own = el("input", { type: "checkbox", id: ownId, class: "own-layout", checked: layoutFor(c, preset).own });
+      own.addEventListener("change", () => {
+        c.layouts = c.layouts || {};
+        if (own.checked) {
+          const current = layoutFor(c, preset);
+          c.layouts[preset.key] = { fit: current.fit, focus: [...current.focus] };  // starts from the shared framing
+        } else {
+          delete c.layouts[preset.key];
+        }
+        fit.querySelector("select").value = layoutFor(c, preset).fit;
+        view.place();
+        markDirty();
+      });
+      fields.append(fit, el("label", { class: "check own", for: ownId }, own, ` Own framing for ${preset.label}`));
       const tools = el("div", { class: "clip-tools" },
         el("button", { type: "button", class: "linkish", "aria-label": `Move clip ${i + 1} earlier`, text: "◀", onclick: () => { moveClip(i, i - 1); refocus(`Move clip ${i} earlier`); } }),
         el("button", { type: "button", class: "linkish", "aria-label": `Move clip ${i + 1} later`, text: "▶", onclick: () => { moveClip(i, i + 1); refocus(`Move clip ${i + 2} later`); } }),
         el("button", { type: "button", class: "linkish remove", "aria-label": `Remove clip ${i + 1}`, text: "Remove", onclick: () => { clips.splice(i, 1); renderTimeline(); markDirty(); refocus(`Remove clip ${Math.min(i + 1, clips.length)}`); } }));
-      const li = el("li", { class: `clip kind-${c.info.kind}`, draggable: canEdit ? "true" : "false", "data-index": i, "data-asset-id": c.asset },
-        thumb, head, fields, tools);
+      li.append(view.frame, head, fields, tools);
       li.addEventListener("dragstart", (e) => { dragFrom = i; li.classList.add("dragging"); e.dataTransfer.effectAllowed = "move"; e.dataTransfer.setData("text/plain", String(i)); });
       li.addEventListener("dragend", () => li.classList.remove("dragging"));
       li.addEventListener("dragover", (e) => { e.preventDefault(); li.classList.add("drop-target"); });
@@ -238,10 +345,14 @@
       const box = el("input", { type: "checkbox", id, value: p.key, name: "preset", checked: (comp.presets || []).includes(p.key) });
       box.addEventListener("change", () => {
         comp.presets = [...presets.querySelectorAll("input:checked")].map((b) => b.value);
+        if (!viewKey) { $("view-preset").value = viewPreset().key; renderTimeline(); }  // still showing the first chosen
         markDirty();
       });
       presets.append(el("label", { class: "check", for: id }, box, ` ${p.label} `, el("span", { class: "muted small", text: `${p.width}×${p.height}` })));
     });
+    const viewSelect = $("view-preset");
+    options(viewSelect, data.presets.map((p) => [p.key, `${p.label} ${p.width}×${p.height}`]), viewPreset().key);
+    viewSelect.addEventListener("change", () => { viewKey = viewSelect.value; renderTimeline(); preview(); });
     const b = data.brand;
     $("brand-line").textContent = b.universe ? `Universe: ${b.universe} · font ${b.font}${b.has_logo ? " · logo available" : " · no logo"}` : "No universe: default font and colours (link the composition to a campaign with a universe).";
     $("watermark").disabled = !b.has_logo || !canEdit;
@@ -254,19 +365,47 @@
     $("music-level-out").textContent = Number(comp.music_level_db).toFixed(1);
   }
 
-  // Caption preview: a scaled mock of the first chosen preset's frame, its safe area and the caption
-  // style (font, highlight, stroke or box) over the first clip's thumbnail.
+  // Caption preview: a scaled mock of the viewed preset's frame: the first clip framed as the render
+  // frames it (crop window around the focus point, or whole on a blurred fill), the logo in its
+  // corner, and the caption style (font, highlight, stroke or box) inside the safe area.
   function preview() {
     const box = $("caption-preview");
-    const preset = data.presets.find((p) => (comp.presets || []).includes(p.key)) || data.presets[0];
+    const preset = viewPreset();
     const width = 220;
     const scale = width / preset.width;
     box.style.width = `${width}px`;
     box.style.height = `${Math.round(preset.height * scale)}px`;
+    $("preview-preset").textContent = `${preset.label} (${preset.width}×${preset.height})`;
     const first = clips[0];
-    box.style.backgroundImage = first && first.info.thumbnail_url ? `url("${first.info.thumbnail_url}")` : "";
+    const url = first && first.info.thumbnail_url ? `url("${first.info.thumbnail_url}")` : "";
+    const picture = $("preview-picture");
+    picture.style.backgroundImage = $("preview-fill").style.backgroundImage = url;
+    const layout = first ? layoutFor(first, preset) : { fit: "cover", focus: [0.5, 0.5] };
+    if (layout.fit === "cover") {
+      // The picture scaled so that the window fills the frame, and shifted to the window: a CSS
+      // position of p% puts the picture's p% point on the frame's p% point.
+      const win = coverWindow(first ? aspectOf(first.info) : 16 / 9, preset, layout.focus);
+      picture.style.backgroundSize = `${100 / win.w}% ${100 / win.h}%`;
+      picture.style.backgroundPosition = `${win.w < 1 ? (win.x / (1 - win.w)) * 100 : 50}% ${win.h < 1 ? (win.y / (1 - win.h)) * 100 : 50}%`;
+    } else {
+      picture.style.backgroundSize = "contain";
+      picture.style.backgroundPosition = "center";
+    }
+    $("preview-fill").hidden = layout.fit === "cover";
+    const logo = logoBox(preset);
+    const mark = $("preview-logo");
+    mark.hidden = !logo;
+    if (logo) {
+      if (!mark.getAttribute("src")) mark.src = data.brand.logo_url;
+      Object.assign(mark.style, { left: `${logo[0] * scale}px`, top: `${logo[1] * scale}px`,
+        width: `${(logo[2] - logo[0]) * scale}px`, height: `${(logo[3] - logo[1]) * scale}px`, opacity: comp.watermark_opacity });
+    }
     const safe = $("caption-safe");
-    Object.assign(safe.style, { top: `${preset.safe.top * scale}px`, bottom: `${preset.safe.bottom * scale}px`,
+    // Captions move clear of a logo on their own edge, above or below it, as the render moves them.
+    let top = preset.safe.top, bottom = preset.safe.bottom;
+    if (logo && comp.caption_position === "bottom" && comp.watermark_position.startsWith("bottom")) bottom = preset.height - logo[1];
+    if (logo && comp.caption_position === "top" && comp.watermark_position.startsWith("top")) top = logo[3];
+    Object.assign(safe.style, { top: `${top * scale}px`, bottom: `${bottom * scale}px`,
       left: `${preset.safe.left * scale}px`, right: `${preset.safe.right * scale}px` });
     safe.dataset.position = comp.caption_position;
     const b = data.brand;
@@ -279,7 +418,8 @@
       if (comp.caption_mode === "karaoke" && i === 1) span.style.color = b.highlight;
       text.append(span, document.createTextNode(" "));
     });
-    text.style.fontFamily = `"${b.font}", "DejaVu Sans", "NanumSquare", "Droid Sans Fallback", "Noto Emoji", sans-serif`;  // CJK and emoji as the render sets them
+    // As the render sets them: Hangul and other CJK always in the shipped fonts, emoji only where the font has none.
+    text.style.fontFamily = `"MediaStudio Hangul", "MediaStudio CJK", "Caption ${b.font}", "MediaStudio Emoji", sans-serif`;
     text.style.fontSize = `${Math.max(8, b.size * preset.height * scale)}px`;
     text.style.color = b.primary;
     text.classList.toggle("boxed", comp.caption_border === "box");
@@ -287,6 +427,19 @@
     text.style.setProperty("--outline", b.outline);
     text.style.opacity = hasCaptions ? "1" : "0.35";
     box.title = hasCaptions ? "" : "No caption source chosen";
+  }
+
+  // The logo's box (x0, y0, x1, y1) in the preset's pixels: a share of the frame's width, in its
+  // corner inside the safe area (as the render's watermark_box); null when no logo is drawn.
+  function logoBox(preset) {
+    const b = data.brand;
+    if (!comp.watermark || !b.logo_url) return null;
+    const [lw, lh] = b.logo_size || [1, 1];
+    const w = Math.max(2, Math.round((preset.width * b.logo_scale) / 2) * 2);
+    const h = Math.max(2, Math.round((w * lh) / lw / 2) * 2);
+    const x0 = comp.watermark_position.endsWith("left") ? preset.safe.left : preset.width - preset.safe.right - w;
+    const y0 = comp.watermark_position.startsWith("top") ? preset.safe.top : preset.height - preset.safe.bottom - h;
+    return [x0, y0, x0 + w, y0 + h];
   }
 
   // ------------------------------------------------------------------ save, render, results

@@ -111,3 +111,60 @@ def test_subtitles_uploaded_on_the_editor_become_the_caption_track(client, owner
     client.post(url, {"subtitles": SimpleUploadedFile("bad.srt", b"\x00\x01 not subtitles")})
     composition.refresh_from_db()
     assert composition.caption_asset.original_name == "words.srt"  # a refused file changes nothing
+
+
+def test_the_preview_gets_the_logo_file_its_size_and_its_share_of_the_frame(client, owner, workspace, library):
+    from media_assets.render.spec import WATERMARK_SCALE
+
+    logo = library["logo"]
+    universe = UniverseFactory(workspace=workspace, name="Marked", logo=logo)
+    composition = services.composition_create(workspace=workspace, title="Marked", universe=universe,
+                                              clips=[{"asset": library["red"]}], watermark=True)
+    client.force_login(owner)
+    html = client.get(reverse("editor:composition-edit", kwargs={"pk": composition.pk})).content.decode()
+    brand = _editor_data(html)["brand"]
+    # The file itself: its thumbnail is a JPEG flattened onto white, which would hide the logo's transparency.
+    assert brand["logo_url"] == reverse("media_assets:asset-file", kwargs={"pk": logo.pk})
+    assert brand["logo_size"] == [64, 64] and brand["logo_scale"] == WATERMARK_SCALE
+    served = client.get(brand["logo_url"])
+    assert served.status_code == 200 and served["Content-Type"] == "image/png"
+    # The caption fonts in both weights the render uses, for the preview.
+    assert re.search(r'src: url\("[^"]*NanumSquareR\.ttf"\); font-weight: 400', html)
+    assert re.search(r'src: url\("[^"]*NanumSquareB\.ttf"\); font-weight: 700', html)
+
+
+def _font_faces(css: str) -> dict[str, list[tuple[int, int]]]:
+    """The unicode ranges of each @font-face family in ``css``."""
+    faces: dict[str, list[tuple[int, int]]] = {}
+    for family, ranges in re.findall(r'@font-face \{ font-family: "([^"]+)";[^}]*?unicode-range: ([^;]+);', css):
+        for part in ranges.split(","):
+            lo, _, hi = part.strip().removeprefix("U+").partition("-")
+            faces.setdefault(family, []).append((int(lo, 16), int(hi or lo, 16)))
+    return faces
+
+
+def test_the_pages_draw_hangul_cjk_and_emoji_with_the_fonts_the_render_burns_in():
+    from django.conf import settings
+
+    from media_assets.render import captions_ass
+
+    css = (settings.BASE_DIR / "static" / "css" / "studio.css").read_text()
+    faces = _font_faces(css)
+    assert set(faces) == {"MediaStudio Hangul", "MediaStudio CJK", "MediaStudio Emoji"}
+    # Every character the pages draw in NanumSquare or Droid Sans Fallback, the render draws in that font too
+    # (the pages list Hangul first, as the render picks Hangul before other CJK).
+    for family, expected in (("MediaStudio Hangul", captions_ass.HANGUL_FAMILY), ("MediaStudio CJK", captions_ass.CJK_FAMILY)):
+        for lo, hi in faces[family]:
+            for code in {lo, (lo + hi) // 2, hi}:
+                hangul = any(a <= code <= b for a, b in faces["MediaStudio Hangul"])
+                want = captions_ass.HANGUL_FAMILY if hangul else expected
+                assert captions_ass.script_family(chr(code), "DejaVu Sans") == want, (family, hex(code))
+    # The emoji the render draws from Noto Emoji for a Latin caption are in the pages' emoji font's ranges.
+    emoji = [c for c in "🚀✨❤⭐☕👍🏽👩‍💻🇰🇷" if captions_ass.script_family(c, "DejaVu Sans") == captions_ass.EMOJI_FAMILY]
+    assert "🚀" in emoji and "🏽" in emoji
+    for char in emoji:
+        assert any(a <= ord(char) <= b for a, b in faces["MediaStudio Emoji"]), char
+    # The pages' font list has them all and no system-ui, after which Chromium on Linux draws boxes instead of trying them.
+    stack = re.search(r"font-family: ([^;]*);", css.split(":root {", 1)[1]).group(1)
+    assert "system-ui" not in stack
+    assert all(f'"{family}"' in stack for family in faces)
