@@ -138,7 +138,9 @@ def composition_edit(request, pk):
             "caption_border": Composition.CaptionBorder.choices, "caption_position": Composition.CaptionPosition.choices,
             "corner": Composition.Corner.choices,
         },
-        "urls": {"api": f"/api/compositions/{composition.pk}/", "renders": f"/api/compositions/{composition.pk}/renders/"},
+        "workspace": workspace.pk,  # files dropped on the timeline are uploaded to the composition's workspace
+        "urls": {"api": f"/api/compositions/{composition.pk}/", "renders": f"/api/compositions/{composition.pk}/renders/",
+                 "assets": reverse("api-asset-list")},
     }
     can_edit = role_for(user=request.user, workspace_id=workspace.pk) in ("owner", "editor")
     fonts = {family: [f"fonts/{name}" for name in files] for family, files in captions_ass.FONT_FILES.items()}

@@ -240,15 +240,14 @@
         el("button", { type: "button", class: "linkish remove", "aria-label": `Remove clip ${i + 1}`, text: "Remove", onclick: () => { clips.splice(i, 1); renderTimeline(); markDirty(); refocus(`Remove clip ${Math.min(i + 1, clips.length)}`); } }));
       li.append(view.frame, head, fields, tools);
       li.addEventListener("dragstart", (e) => { dragFrom = i; li.classList.add("dragging"); e.dataTransfer.effectAllowed = "move"; e.dataTransfer.setData("text/plain", String(i)); });
-      li.addEventListener("dragend", () => li.classList.remove("dragging"));
-      li.addEventListener("dragover", (e) => { e.preventDefault(); li.classList.add("drop-target"); });
+      li.addEventListener("dragend", () => { li.classList.remove("dragging"); dragFrom = null; });
+      li.addEventListener("dragover", (e) => { if (acceptsDrop(e)) { e.preventDefault(); li.classList.add("drop-target"); } });
       li.addEventListener("dragleave", () => li.classList.remove("drop-target"));
       li.addEventListener("drop", (e) => {
         e.preventDefault();
+        e.stopPropagation();  // dropped on this clip: before it, not at the end of the timeline
         li.classList.remove("drop-target");
-        const from = dragFrom !== null ? dragFrom : Number(e.dataTransfer.getData("text/plain"));
-        dragFrom = null;
-        moveClip(from, i);
+        dropAt(e, i);
       });
       list.append(li);
       if (i < clips.length - 1 || endCard) {
@@ -285,13 +284,114 @@
         el("div", { class: "small", text: a.title }),
         el("div", { class: "muted small", text: `${a.kind}${a.duration ? " · " + fmt(a.duration) : ""}${a.width ? ` · ${a.width}×${a.height}` : ""}` }),
         el("button", { type: "button", class: "secondary add-clip", disabled: !canEdit, text: "Add", "aria-label": `Add ${a.title} to the timeline`,
-          onclick: () => {
-            clips.push({ asset: a.id, in_point: 0, out_point: null, duration: a.kind === "image" ? 3 : null, fit: "cover", focus_x: 0.5, focus_y: 0.5,
-              motion: "push_in", keep_audio: null, layouts: {}, transition: clips.length ? "crossfade" : "crossfade", transition_duration: 0.5,
-              transition_direction: "left", info: a });
-            renderTimeline();
-            markDirty();
-          } })));
+          onclick: () => addClip(a, clips.length) })));
+      const item = grid.lastElementChild;
+      if (canEdit) {
+        item.draggable = true;
+        item.addEventListener("dragstart", (e) => { e.dataTransfer.effectAllowed = "copy"; e.dataTransfer.setData(ASSET_TYPE, String(a.id)); });
+      }
+    });
+  }
+
+  function addClip(a, at) {
+    clips.splice(Math.min(at, clips.length), 0, { asset: a.id, in_point: 0, out_point: null, duration: a.kind === "image" ? 3 : null,
+      fit: "cover", focus_x: 0.5, focus_y: 0.5, motion: "push_in", keep_audio: null, layouts: {}, transition: "crossfade",
+      transition_duration: 0.5, transition_direction: "left", info: a });
+    renderTimeline();
+    markDirty();
+  }
+
+  // ------------------------------------------------------------------ drops and uploads
+
+  // The timeline takes three kinds of drop: one of its clips (a move), a library item from the bin,
+  // and files from the computer, which are uploaded to the library first.
+  const ASSET_TYPE = "application/x-mediastudio-asset";
+  const dragTypes = (e) => [...((e.dataTransfer && e.dataTransfer.types) || [])];
+  const acceptsDrop = (e) => canEdit && (dragFrom !== null || dragTypes(e).includes(ASSET_TYPE) || dragTypes(e).includes("Files"));
+
+  function dropAt(e, at) {
+    $("timeline").classList.remove("drop-here");
+    const from = dragFrom;
+    dragFrom = null;
+    if (e.dataTransfer.files && e.dataTransfer.files.length) { uploadFiles(e.dataTransfer.files, at); return; }
+    const assetId = Number(e.dataTransfer.getData(ASSET_TYPE));
+    const asset = assetId && data.clips.find((a) => a.id === assetId);
+    if (asset) { addClip(asset, at); return; }
+    if (from !== null) moveClip(from, Math.min(at, clips.length - 1));
+  }
+
+  // Files are sent one at a time to the library's API, each with its own progress bar. Videos and
+  // images join the timeline where they were dropped, in the order dropped; sounds join the
+  // voiceover and music lists and subtitle files the caption sources. A refused file says why and
+  // changes nothing.
+  async function uploadFiles(files, at) {
+    let next = at;
+    for (const file of Array.from(files)) {
+      const row = el("li", { class: "upload-item" }, el("span", { class: "name", text: file.name }),
+        el("div", { class: "bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0" },
+          el("span", { "data-field": "bar", style: "width:0%" })),
+        el("span", { class: "state small muted", text: "Waiting…" }));
+      $("uploads").append(row);
+      const asset = await upload(file, row);
+      if (!asset) continue;
+      const info = { id: asset.id, kind: asset.kind, title: asset.title || asset.original_name, duration: asset.duration,
+        width: asset.width, height: asset.height, source: asset.source,
+        thumbnail_url: asset.previews && asset.previews.thumbnail ? data.thumbnail_url_template.replace("{id}", String(asset.id)) : null };
+      if (info.kind === "video" || info.kind === "image") {
+        if (!data.clips.some((a) => a.id === info.id)) { data.clips.unshift(info); renderBin(); }
+        addClip(data.clips.find((a) => a.id === info.id), next);
+        next += 1;
+        progress(row, 100, asset.status === "ready" ? "On the timeline" : "On the timeline · making previews");
+      } else if (info.kind === "audio") {
+        if (!data.audio.some((a) => a.id === info.id)) data.audio.unshift(info);
+        fillSoundPickers();
+        progress(row, 100, "In the voiceover and music lists");
+      } else if (info.kind === "subtitle") {
+        if (!data.subtitles.some((a) => a.id === info.id)) data.subtitles.unshift(info);
+        fillCaptionSources();
+        progress(row, 100, "In the caption sources");
+      }
+      row.classList.add("done");
+    }
+  }
+
+  function progress(row, percent, text) {
+    row.querySelector('[data-field="bar"]').style.width = `${percent}%`;
+    row.querySelector('[role="progressbar"]').setAttribute("aria-valuenow", String(percent));
+    row.querySelector(".state").textContent = text;
+  }
+
+  function upload(file, row) {
+    return new Promise((resolve) => {
+      const body = new FormData();
+      body.append("file", file, file.name);
+      body.append("workspace", String(data.workspace));
+      if (comp.campaign) body.append("campaign", String(comp.campaign));
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", data.urls.assets);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.setRequestHeader("X-CSRFToken", csrf);
+      xhr.upload.addEventListener("progress", (e) => {
+        if (!e.lengthComputable) return;
+        const percent = Math.floor((e.loaded / e.total) * 100);
+        progress(row, percent, percent < 100 ? `Uploading… ${percent}%` : "Checking the file…");
+      });
+      const refuse = (reason) => {
+        row.classList.add("refused");
+        row.setAttribute("role", "alert");
+        progress(row, 100, `Refused: ${reason}`);
+        resolve(null);
+      };
+      xhr.addEventListener("load", () => {
+        let json = null;
+        try { json = JSON.parse(xhr.responseText); } catch (err) { json = null; }
+        if (xhr.status === 200 || xhr.status === 201) { resolve(json); return; }
+        const error = (json && json.error) || {};
+        const details = Object.values(error.fields || {}).flat().join(" ");
+        refuse([error.message, details].filter(Boolean).join(" ") || `the upload failed (HTTP ${xhr.status}).`);
+      });
+      xhr.addEventListener("error", () => refuse("the connection was lost during the upload."));
+      xhr.send(body);
     });
   }
 
@@ -302,17 +402,10 @@
     options($("caption-border"), data.choices.caption_border, comp.caption_border);
     options($("caption-position"), data.choices.caption_position, comp.caption_position);
     options($("watermark-position"), data.choices.corner, comp.watermark_position);
-    const audioChoices = data.audio.map((a) => [a.id, `${a.title}${a.duration ? " (" + fmt(a.duration) + ")" : ""}`]);
-    options($("voiceover"), audioChoices, comp.voiceover, "No voiceover");
+    fillSoundPickers();
     options($("campaign"), data.campaigns, comp.campaign, "No campaign");
     options($("universe"), data.universes, comp.universe, "No universe");
-    options($("music"), audioChoices, comp.music, "No music");
-    const sources = [
-      ...data.caption_requests.map((r) => [`request:${r.id}`, r.label]),
-      ...data.subtitles.map((s) => [`asset:${s.id}`, `Subtitles: ${s.title}`]),
-    ];
-    const current = comp.caption_request ? `request:${comp.caption_request}` : comp.caption_asset ? `asset:${comp.caption_asset}` : "";
-    options($("caption-source"), sources, current, "No captions");
+    fillCaptionSources();
     $("caption-source").addEventListener("change", (e) => {
       const [kind, id] = e.target.value.split(":");
       comp.caption_request = kind === "request" ? Number(id) : null;
@@ -358,6 +451,21 @@
     $("watermark").disabled = !b.has_logo || !canEdit;
     if (!canEdit) root.querySelectorAll("input, select, #save, #render").forEach((n) => { n.disabled = true; });
     showLevels();
+  }
+
+  function fillSoundPickers() {
+    const audioChoices = data.audio.map((a) => [a.id, `${a.title}${a.duration ? " (" + fmt(a.duration) + ")" : ""}`]);
+    options($("voiceover"), audioChoices, comp.voiceover, "No voiceover");
+    options($("music"), audioChoices, comp.music, "No music");
+  }
+
+  function fillCaptionSources() {
+    const sources = [
+      ...data.caption_requests.map((r) => [`request:${r.id}`, r.label]),
+      ...data.subtitles.map((s) => [`asset:${s.id}`, `Subtitles: ${s.title}`]),
+    ];
+    const current = comp.caption_request ? `request:${comp.caption_request}` : comp.caption_asset ? `asset:${comp.caption_asset}` : "";
+    options($("caption-source"), sources, current, "No captions");
   }
 
   function showLevels() {
@@ -624,6 +732,15 @@
     videos.forEach((v) => { v.play().catch(() => {}); });
   });
   window.addEventListener("beforeunload", (e) => { if (dirty) { e.preventDefault(); e.returnValue = ""; } });
+
+  const timeline = $("timeline");
+  timeline.addEventListener("dragover", (e) => { if (acceptsDrop(e)) { e.preventDefault(); timeline.classList.add("drop-here"); } });
+  timeline.addEventListener("dragleave", (e) => { if (!timeline.contains(e.relatedTarget)) timeline.classList.remove("drop-here"); });
+  timeline.addEventListener("drop", (e) => { e.preventDefault(); timeline.classList.remove("drop-here"); dropAt(e, clips.length); });
+  document.querySelectorAll("#timeline-files").forEach((picker) => {
+    $("timeline-upload").addEventListener("click", () => picker.click());
+    picker.addEventListener("change", () => { uploadFiles(picker.files, clips.length); picker.value = ""; });
+  });
 
   bindPanels();
   renderBin();

@@ -152,3 +152,71 @@ def test_korean_and_emoji_in_the_end_card_show_as_glyphs_not_boxes(stack, page, 
     assert drawn("지금") != boxes
     assert drawn("🚀🎉") != boxes
     assert drawn("今日") != boxes
+
+
+def _drop_files(page, selector: str, paths) -> None:
+    """Drop files from "the computer" on ``selector``, as a browser does (a DataTransfer of Files)."""
+    import base64
+    import mimetypes
+
+    files = [{"name": p.name, "type": mimetypes.guess_type(p.name)[0] or "", "data": base64.b64encode(p.read_bytes()).decode()}
+             for p in paths]
+    page.evaluate("""([selector, files]) => {
+      const transfer = new DataTransfer();
+      files.forEach((f) => transfer.items.add(new File([Uint8Array.from(atob(f.data), (c) => c.charCodeAt(0))], f.name, { type: f.type })));
+      const target = document.querySelector(selector);
+      for (const type of ["dragenter", "dragover", "drop"]) {
+        target.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }));
+      }
+    }""", [selector, files])
+
+
+def test_files_dropped_on_the_timeline_are_uploaded_and_join_it_where_they_were_dropped(stack, page, tmp_path, media_root):
+    from media_assets.compositions import CompositionClip
+
+    workspace = WorkspaceFactory(name="Drop Co")
+    server_user("dot", workspace)
+    first = asset_create_from_file(workspace=workspace, path=make_clip(tmp_path / "first.mp4", source="smptebars"),
+                                   source="uploaded", title="first")
+    composition = composition_create(workspace=workspace, title="Dropped", clips=[{"asset": first}])
+    beach, city = make_clip(tmp_path / "beach.mp4"), make_clip(tmp_path / "city.mp4", source="rgbtestsrc")
+    photo, voice, notes, broken = (tmp_path / n for n in ("photo.png", "voice.wav", "words.srt", "broken.mp4"))
+    for args, out in ((["-f", "lavfi", "-i", "testsrc2=s=400x300", "-frames:v", "1"], photo),
+                      (["-f", "lavfi", "-i", "sine=f=300:d=1"], voice)):
+        subprocess.run(["ffmpeg", "-v", "error", *args, str(out)], check=True, timeout=60)
+    notes.write_text("1\n00:00:00,000 --> 00:00:01,000\nHello there\n", encoding="utf-8")
+    broken.write_bytes(b"\x00\x01 not a video at all" * 100)
+    stack.start()
+    log_in(page, stack.url, "dot")
+    page.goto(f"{stack.url}/editor/{composition.pk}/")
+    titles = "[...document.querySelectorAll('#timeline .clip-title')].map(t => t.textContent)"
+
+    # Two videos and a photo dropped on the first clip go before it, in the order dropped.
+    _drop_files(page, "#timeline li.clip", [beach, city, photo])
+    page.wait_for_function("document.querySelectorAll('#uploads .upload-item.done').length === 3", timeout=60_000)
+    assert page.evaluate(titles) == ["1. beach", "2. city", "3. photo", "4. first"]
+    assert page.locator("#uploads .upload-item .state").all_inner_texts()[0].startswith("On the timeline")
+    assert page.locator("#bin-grid .bin-item").count() == 4
+    assert page.eval_on_selector("#uploads .upload-item [role=progressbar]", "b => b.getAttribute('aria-valuenow')") == "100"
+
+    # With the picker: a sound joins the sound lists, a subtitle file the caption sources, and a
+    # file that is not what it claims is refused with the reason, leaving the timeline as it was.
+    page.set_input_files("#timeline-files", [str(voice), str(notes), str(broken)])
+    page.wait_for_function("document.querySelectorAll('#uploads .upload-item.done, #uploads .upload-item.refused').length === 6",
+                           timeout=60_000)
+    assert "voice (1.0 s)" in page.inner_text("#voiceover") and "voice (1.0 s)" in page.inner_text("#music")
+    assert "Subtitles: words" in page.inner_text("#caption-source")
+    refused = page.locator("#uploads .upload-item.refused")
+    assert refused.count() == 1 and "broken.mp4" in refused.inner_text() and "Refused:" in refused.inner_text()
+    assert page.evaluate(titles) == ["1. beach", "2. city", "3. photo", "4. first"]
+
+    # A library item dragged from the bin onto the timeline joins it too (both in view: a drag does not scroll).
+    page.set_viewport_size({"width": 1280, "height": 1600})
+    page.locator('#bin-grid .bin-item:has-text("city")').drag_to(page.locator("#timeline li.clip").first)
+    assert page.evaluate(titles)[0] == "1. city" and len(page.evaluate(titles)) == 5
+
+    page.click("#save")
+    page.wait_for_selector("#save-state:has-text('Saved')")
+    order = list(CompositionClip.objects.filter(composition=composition).order_by("position").values_list("asset__original_name", flat=True))
+    assert order == ["city.mp4", "beach.mp4", "city.mp4", "photo.png", "first.mp4"]
+    assert MediaAsset.objects.filter(workspace=workspace).count() == 6  # first, beach, city, photo, voice, words: not broken
