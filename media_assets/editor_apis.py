@@ -104,14 +104,18 @@ class CompositionInputSerializer(serializers.Serializer):
 class ClipAssetSerializer(serializers.ModelSerializer):
     kind = serializers.CharField(read_only=True, help_text="video or image")
     thumbnail_url = serializers.SerializerMethodField()
+    strip_url = serializers.SerializerMethodField(help_text="A video's scrub strip: frames spread over its whole length.")
 
     class Meta:
         model = MediaAsset
-        fields = ["id", "kind", "title", "original_name", "duration", "width", "height", "thumbnail_url"]
+        fields = ["id", "kind", "title", "original_name", "duration", "width", "height", "thumbnail_url", "strip_url"]
         read_only_fields = fields
 
     def get_thumbnail_url(self, obj) -> str | None:
         return f"/library/{obj.pk}/preview/thumbnail/" if obj.thumbnail else None
+
+    def get_strip_url(self, obj) -> str | None:
+        return f"/library/{obj.pk}/preview/scrub_strip/" if obj.scrub_strip else None
 
 
 class ClipOutputSerializer(serializers.ModelSerializer):

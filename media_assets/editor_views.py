@@ -69,9 +69,10 @@ def _composition(request, pk, *, write: bool = False) -> Composition:
                       user=request.user, write=write, pk=pk)
 
 
-def _thumbnail_url(pk: int | None) -> str:
-    """An asset's thumbnail URL; without ``pk``, a template with ``{id}`` in its place (for the page's script)."""
-    url = reverse("media_assets:asset-preview", kwargs={"pk": pk or 0, "variant": "thumbnail"})
+def _thumbnail_url(pk: int | None, variant: str = "thumbnail") -> str:
+    """An asset's thumbnail (or other preview) URL; without ``pk``, a template with ``{id}`` in its
+    place (for the page's script)."""
+    url = reverse("media_assets:asset-preview", kwargs={"pk": pk or 0, "variant": variant})
     return url if pk else url.replace("/0/", "/{id}/")
 
 
@@ -80,6 +81,7 @@ def _asset_choice(asset: MediaAsset) -> dict:
         "id": asset.pk, "kind": asset.kind, "title": asset.display_name, "duration": asset.duration,
         "width": asset.width, "height": asset.height, "source": asset.source,
         "thumbnail_url": _thumbnail_url(asset.pk) if asset.thumbnail else None,
+        "strip_url": _thumbnail_url(asset.pk, "scrub_strip") if asset.scrub_strip else None,
     }
 
 
@@ -106,6 +108,7 @@ def composition_edit(request, pk):
         ).data,
         "clips": [_asset_choice(a) for a in assets.filter(kind__in=["video", "image"]).order_by("-created_at")[:200]],
         "thumbnail_url_template": _thumbnail_url(None),  # for thumbnails made after the page loaded
+        "strip_url_template": _thumbnail_url(None, "scrub_strip"),
         "audio": [_asset_choice(a) for a in assets.filter(kind="audio").order_by("-created_at")[:200]],
         "subtitles": [_asset_choice(a) for a in assets.filter(kind="subtitle").order_by("-created_at")[:100]],
         "caption_requests": [

@@ -141,6 +141,14 @@
     return { x: clamp(focus[0] - w / 2, 0, 1 - w), y: clamp(focus[1] - h / 2, 0, 1 - h), w, h };
   }
 
+  // A press on ``node`` works the control under it instead of starting to drag the clip ``li``.
+  function holdStill(node, li) {
+    const restore = () => { li.draggable = canEdit; };
+    node.addEventListener("pointerdown", () => { li.draggable = false; });
+    node.addEventListener("pointerup", restore);
+    node.addEventListener("pointerleave", restore);
+  }
+
   // A clip's picture on the timeline, whole, with the window the viewed preset keeps of it and the
   // focus point: a click on the picture (or the arrow keys) moves the focus point.
   function framing(c, i, li) {
@@ -188,13 +196,45 @@
       const [x, y] = layoutFor(c, preset).focus;
       move([x + step[0] * 0.05, y + step[1] * 0.05]);
     });
-    // A press on the picture sets the focus point; it does not start dragging the clip.
-    frame.addEventListener("pointerdown", () => { li.draggable = false; });
-    const restore = () => { li.draggable = canEdit; };
-    frame.addEventListener("pointerup", restore);
-    frame.addEventListener("pointerleave", restore);
+    holdStill(frame, li);  // a press on the picture sets the focus point
     place();
     return { frame, place };
+  }
+
+  // A video's in and out points as two handles over its scrub strip (frames spread over the whole
+  // video), the kept part lit: dragging a handle, or its arrow keys, trims the clip; the In and
+  // Out fields follow, and the handles follow the fields.
+  function trimmer(c, i, fields, li) {
+    const length = Number(c.info.duration || 0);
+    if (!length) return null;
+    const kept = el("div", { class: "kept" });
+    const handle = (cls, label) => el("input", { type: "range", class: cls, min: 0, max: length.toFixed(2), step: 0.1,
+      "aria-label": `${label} of clip ${i + 1}, seconds` });
+    const inHandle = handle("trim-in", "In point"), outHandle = handle("trim-out", "Out point");
+    const node = el("div", { class: "trim" }, kept, inHandle, outHandle);
+    if (c.info.strip_url) node.style.backgroundImage = `url("${c.info.strip_url}")`;
+    const outOf = () => (c.out_point === null || c.out_point === undefined || c.out_point === "" ? length : Number(c.out_point));
+    const show = () => {
+      inHandle.value = String(c.in_point || 0);
+      outHandle.value = String(outOf());
+      kept.style.left = `${(Number(c.in_point || 0) / length) * 100}%`;
+      kept.style.right = `${(1 - outOf() / length) * 100}%`;
+    };
+    const minimum = 0.1;  // seconds a clip keeps at least
+    inHandle.addEventListener("input", () => {
+      c.in_point = Math.min(Number(inHandle.value), Math.max(0, outOf() - minimum));
+      fields.querySelector(".in-point").value = String(Number(c.in_point.toFixed(2)));
+      show(); markDirty(); refreshLengths();
+    });
+    outHandle.addEventListener("input", () => {
+      const out = Math.max(Number(outHandle.value), Number(c.in_point || 0) + minimum);
+      c.out_point = out >= length - 0.05 ? null : Number(out.toFixed(2));  // at the end: "to the end"
+      fields.querySelector(".out-point").value = c.out_point === null ? "" : String(c.out_point);
+      show(); markDirty(); refreshLengths();
+    });
+    holdStill(node, li);
+    show();
+    return { node, show };
   }
 
   function renderTimeline() {
@@ -210,9 +250,11 @@
         el("strong", { class: "clip-title", text: `${i + 1}. ${c.info.title}` }),
         el("span", { class: "muted small", "data-field": "length", text: fmt(clipLength(c)) }));
       const fields = el("div", { class: "clip-fields" });
+      let trim = null;
       if (c.info.kind === "video") {
-        fields.append(numberInput("In", c.in_point, { min: 0, max: c.info.duration || "", class: "in-point" }, (v) => { c.in_point = v || 0; markDirty(); refreshLengths(); }));
-        fields.append(numberInput("Out", c.out_point, { min: 0, max: c.info.duration || "", placeholder: c.info.duration ? Number(c.info.duration).toFixed(1) : "", class: "out-point" }, (v) => { c.out_point = v; markDirty(); refreshLengths(); }));
+        fields.append(numberInput("In", c.in_point, { min: 0, max: c.info.duration || "", class: "in-point" }, (v) => { c.in_point = v || 0; trim && trim.show(); markDirty(); refreshLengths(); }));
+        fields.append(numberInput("Out", c.out_point, { min: 0, max: c.info.duration || "", placeholder: c.info.duration ? Number(c.info.duration).toFixed(1) : "", class: "out-point" }, (v) => { c.out_point = v; trim && trim.show(); markDirty(); refreshLengths(); }));
+        trim = trimmer(c, i, fields, li);
       } else {
         fields.append(numberInput("Seconds", c.duration || 3, { min: 0.2, max: 60, class: "image-duration" }, (v) => { c.duration = v; markDirty(); refreshLengths(); }));
         fields.append(selectInput("Move", data.choices.motion, c.motion, (v) => { c.motion = v; markDirty(); }));
@@ -238,7 +280,7 @@
         el("button", { type: "button", class: "linkish", "aria-label": `Move clip ${i + 1} earlier`, text: "◀", onclick: () => { moveClip(i, i - 1); refocus(`Move clip ${i} earlier`); } }),
         el("button", { type: "button", class: "linkish", "aria-label": `Move clip ${i + 1} later`, text: "▶", onclick: () => { moveClip(i, i + 1); refocus(`Move clip ${i + 2} later`); } }),
         el("button", { type: "button", class: "linkish remove", "aria-label": `Remove clip ${i + 1}`, text: "Remove", onclick: () => { clips.splice(i, 1); renderTimeline(); markDirty(); refocus(`Remove clip ${Math.min(i + 1, clips.length)}`); } }));
-      li.append(view.frame, head, fields, tools);
+      li.append(view.frame, ...(trim ? [trim.node] : []), head, fields, tools);
       li.addEventListener("dragstart", (e) => { dragFrom = i; li.classList.add("dragging"); e.dataTransfer.effectAllowed = "move"; e.dataTransfer.setData("text/plain", String(i)); });
       li.addEventListener("dragend", () => { li.classList.remove("dragging"); dragFrom = null; });
       li.addEventListener("dragover", (e) => { if (acceptsDrop(e)) { e.preventDefault(); li.classList.add("drop-target"); } });
@@ -336,7 +378,8 @@
       if (!asset) continue;
       const info = { id: asset.id, kind: asset.kind, title: asset.title || asset.original_name, duration: asset.duration,
         width: asset.width, height: asset.height, source: asset.source,
-        thumbnail_url: asset.previews && asset.previews.thumbnail ? data.thumbnail_url_template.replace("{id}", String(asset.id)) : null };
+        thumbnail_url: asset.previews && asset.previews.thumbnail ? data.thumbnail_url_template.replace("{id}", String(asset.id)) : null,
+        strip_url: asset.previews && asset.previews.scrub_strip ? data.strip_url_template.replace("{id}", String(asset.id)) : null };
       if (info.kind === "video" || info.kind === "image") {
         if (!data.clips.some((a) => a.id === info.id)) { data.clips.unshift(info); renderBin(); }
         addClip(data.clips.find((a) => a.id === info.id), next);

@@ -55,6 +55,9 @@ def test_the_editor_page_has_the_timeline_pickers_presets_and_render_controls(cl
     data = _editor_data(html)
     assert [c["asset"] for c in data["composition"]["clips"]] == [clip_asset.pk, photo.pk]
     assert data["composition"]["clips"][0]["asset_info"]["thumbnail_url"] == f"/library/{clip_asset.pk}/preview/thumbnail/"
+    # A video's scrub strip lies under its trim handles; an image has none.
+    assert [c["asset_info"]["strip_url"] for c in data["composition"]["clips"]] == [f"/library/{clip_asset.pk}/preview/scrub_strip/", None]
+    assert {a["id"]: a["strip_url"] for a in data["clips"]}[clip_asset.pk] == f"/library/{clip_asset.pk}/preview/scrub_strip/"
     assert {a["id"] for a in data["clips"]} == {clip_asset.pk, photo.pk}
     assert [a["id"] for a in data["audio"]] == [music.pk]
     assert {p["key"] for p in data["presets"]} >= {"tiktok", "reels", "shorts", "youtube", "square", "feed"}

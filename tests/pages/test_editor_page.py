@@ -68,6 +68,22 @@ def test_the_timeline_keeps_keyboard_focus_on_a_moved_clip_and_refuses_a_zero_se
     page.keyboard.press("Enter")  # "Move clip 2 earlier": back where it was, focus still on it
     assert page.evaluate(titles) == ["1. one", "2. two"] and page.evaluate(focused) == "Move clip 1 earlier"
 
+    # The trim handles work from the keyboard too, and the In and Out fields follow them.
+    page.focus("#timeline li.clip >> nth=0 >> .trim-in")
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    page.focus("#timeline li.clip >> nth=0 >> .trim-out")
+    page.keyboard.press("ArrowLeft")
+    first = page.locator("#timeline li.clip").first
+    assert (first.locator(".in-point").input_value(), first.locator(".out-point").input_value()) == ("0.3", "0.9")
+    assert first.locator("[data-field=length]").inner_text() == "0.6 s"
+    page.keyboard.press("End")  # back to the end: "to the end", no out point
+    assert first.locator(".out-point").input_value() == ""
+    page.click("#save")
+    page.wait_for_selector("#save-state:has-text('Saved')")
+    saved = composition.clips.get(position=0)
+    assert (saved.in_point, saved.out_point) == (0.3, None)
+
     page.fill("#timeline .transition-duration", "0")
     page.dispatch_event("#timeline .transition-duration", "change")
     page.click("#save")
