@@ -69,9 +69,9 @@ def _composition(request, pk, *, write: bool = False) -> Composition:
                       user=request.user, write=write, pk=pk)
 
 
-def _thumbnail_url(pk: int | None, variant: str = "thumbnail") -> str:
-    """An asset's thumbnail (or other preview) URL; without ``pk``, a template with ``{id}`` in its
-    place (for the page's script)."""
+def _preview_url(pk: int | None, variant: str = "thumbnail") -> str:
+    """An asset's preview URL (its thumbnail unless ``variant`` says another); without ``pk``, a
+    template with ``{id}`` in its place (for the page's script)."""
     url = reverse("media_assets:asset-preview", kwargs={"pk": pk or 0, "variant": variant})
     return url if pk else url.replace("/0/", "/{id}/")
 
@@ -80,8 +80,8 @@ def _asset_choice(asset: MediaAsset) -> dict:
     return {
         "id": asset.pk, "kind": asset.kind, "title": asset.display_name, "duration": asset.duration,
         "width": asset.width, "height": asset.height, "source": asset.source,
-        "thumbnail_url": _thumbnail_url(asset.pk) if asset.thumbnail else None,
-        "strip_url": _thumbnail_url(asset.pk, "scrub_strip") if asset.scrub_strip else None,
+        "thumbnail_url": _preview_url(asset.pk) if asset.thumbnail else None,
+        "strip_url": _preview_url(asset.pk, "scrub_strip") if asset.scrub_strip else None,
     }
 
 
@@ -107,8 +107,8 @@ def composition_edit(request, pk):
             Composition.objects.prefetch_related("clips__asset").get(pk=composition.pk), context={"request": request}
         ).data,
         "clips": [_asset_choice(a) for a in assets.filter(kind__in=["video", "image"]).order_by("-created_at")[:200]],
-        "thumbnail_url_template": _thumbnail_url(None),  # for thumbnails made after the page loaded
-        "strip_url_template": _thumbnail_url(None, "scrub_strip"),
+        "thumbnail_url_template": _preview_url(None),  # for thumbnails made after the page loaded
+        "strip_url_template": _preview_url(None, "scrub_strip"),
         "audio": [_asset_choice(a) for a in assets.filter(kind="audio").order_by("-created_at")[:200]],
         "subtitles": [_asset_choice(a) for a in assets.filter(kind="subtitle").order_by("-created_at")[:100]],
         "caption_requests": [
