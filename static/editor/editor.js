@@ -492,7 +492,8 @@
     const b = data.brand;
     $("brand-line").textContent = b.universe ? `Universe: ${b.universe} · font ${b.font}${b.has_logo ? " · logo available" : " · no logo"}` : "No universe: default font and colours (link the composition to a campaign with a universe).";
     $("watermark").disabled = !b.has_logo || !canEdit;
-    if (!canEdit) root.querySelectorAll("input, select, #save, #render").forEach((n) => { n.disabled = true; });
+    // Viewers see every control but change nothing; they may still look at each platform's framing.
+    if (!canEdit) root.querySelectorAll("input, select:not(#view-preset), #save, #render").forEach((n) => { n.disabled = true; });
     showLevels();
   }
 
