@@ -539,8 +539,10 @@ def caption_cues(*, composition: Composition) -> list[rs.Cue]:
 # ---------------------------------------------------------------------------- render jobs
 
 
-def render_start(*, composition: Composition, presets: list[str] | None = None, user: Any = None) -> tuple[Any, list[Render]]:
-    """Queue one job that renders ``presets`` (default: the composition's) one after the other.
+def render_start(*, composition: Composition, presets: list[str] | None = None, user: Any = None,
+                 enqueue: bool = True) -> tuple[Any, list[Render]]:
+    """Queue one job that renders ``presets`` (default: the composition's) one after the other;
+    with ``enqueue=False`` no worker is told (the caller runs it: ``manage.py composition_render``).
 
     Refuses (ApplicationError 400 with field messages) what cannot render: no clips, no preset,
     an unknown preset, transitions longer than clips, a watermark without a universe logo."""
@@ -582,9 +584,10 @@ def render_start(*, composition: Composition, presets: list[str] | None = None, 
                                          created_by=job.created_by) for k in keys]
         job.params = {"composition_id": composition.pk, "render_ids": [r.pk for r in renders]}
         job.save(update_fields=["params"])
-        from mediastudio.jobs.services import job_enqueue
+        if enqueue:
+            from mediastudio.jobs.services import job_enqueue
 
-        job_enqueue(job)
+            job_enqueue(job)
     return job, renders
 
 
@@ -676,6 +679,8 @@ def render_execute(*, job: Any, reporter: Any) -> dict[str, Any]:
             except RenderCanceled:
                 raise JobCanceled() from None
             except RenderError as exc:
+                if reporter.canceled():  # ffmpeg stopped by the same Ctrl-C that canceled the job
+                    raise JobCanceled() from None
                 message, headline = _failure_text(exc)
                 Render.objects.filter(pk=row.pk).update(status=Render.Status.FAILED, error=message, finished_at=timezone.now())
                 failed.append(f"{label}: {headline}")

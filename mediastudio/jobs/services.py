@@ -393,16 +393,21 @@ WAITING = object()  # returned by a task: the job keeps running without a worker
 
 class JobReporter:
     """Handed to a job's task function: progress, heartbeat and cancellation checks,
-    at most one database write per `interval` seconds unless the percent changed."""
+    at most one database write per `interval` seconds unless the percent changed.
+    ``on_progress(percent, message)`` also hears every report (a command's progress bar)."""
 
-    def __init__(self, job: Job, *, interval: float = 0.5, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, job: Job, *, interval: float = 0.5, clock: Callable[[], float] = time.monotonic,
+                 on_progress: Callable[[float, str], Any] | None = None) -> None:
         self.job = job
         self.interval = interval
         self._clock = clock
+        self._on_progress = on_progress
         self._last_write = 0.0
         self._last_percent = -1
 
     def progress(self, percent: int, message: str = "") -> None:
+        if self._on_progress is not None:
+            self._on_progress(percent, message)
         now = self._clock()
         if int(percent) == self._last_percent and now - self._last_write < self.interval:
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.utils.module_loading import import_string
@@ -23,12 +24,13 @@ from mediastudio.jobs.services import (
 logger = logging.getLogger(__name__)
 
 
-def job_execute(job_id: str) -> str:
-    """Run one attempt of a job. Safe to call twice: only a queued job is claimed."""
+def job_execute(job_id: str, *, on_progress: Callable[[float, str], Any] | None = None) -> str:
+    """Run one attempt of a job. Safe to call twice: only a queued job is claimed.
+    ``on_progress(percent, message)`` hears the task's progress as it is reported."""
     job = job_start(job_id=job_id)
     if job is None:
         return "skipped"
-    reporter = JobReporter(job)
+    reporter = JobReporter(job, on_progress=on_progress)
     try:
         outcome: Any = import_string(job.task)(job, reporter)
     except JobCanceled:

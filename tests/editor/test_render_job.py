@@ -163,6 +163,23 @@ def test_a_failed_render_is_recorded_on_the_job_and_the_row(workspace, owner, li
     assert not MediaAsset.objects.filter(source=MediaAsset.Source.RENDERED).exists()
 
 
+def test_ffmpeg_stopped_by_the_ctrl_c_that_cancels_the_job_counts_as_canceled_not_failed(
+        workspace, owner, library, fast, media_root, monkeypatch, django_capture_on_commit_callbacks):  # noqa: F811
+    # A terminal's Ctrl-C reaches ffmpeg (it exits with an error) and the command, which cancels the job.
+    def stopped_by_the_same_ctrl_c(spec, preset, out, **kwargs):
+        job_services.job_cancel(job=Job.objects.get())
+        raise runner.RenderError("ffmpeg exited with status 255", stderr_tail="Exiting normally, received signal 2.\n")
+
+    monkeypatch.setattr(services, "render", stopped_by_the_same_ctrl_c)
+    composition = services.composition_create(workspace=workspace, title="Stopped", presets=["tiny", "shorts"],
+                                              clips=[clip(library["red"])])
+    with django_capture_on_commit_callbacks(execute=True):
+        job, renders = services.render_start(composition=composition, user=owner)
+    job.refresh_from_db()
+    assert job.status == Job.Status.CANCELED and not job.error
+    assert {r.status for r in Render.objects.filter(job=job)} == {Render.Status.CANCELED}
+
+
 def test_a_cut_that_fails_does_not_stop_the_other_cuts_of_the_job(workspace, owner, library, fast, media_root,  # noqa: F811
                                                                  monkeypatch, django_capture_on_commit_callbacks):
     real = services.render
