@@ -185,7 +185,7 @@ def test_it_cancels_and_leaves_no_partial_file(tmp_path):
         return bool(partial)
 
     with pytest.raises(AnimaticCancelled):
-        render_animatic(_request(duration=8), out, should_cancel=should_cancel)
+        render_animatic(_request(duration=120), out, should_cancel=should_cancel)  # long enough to be caught writing
     assert saw_partial
     assert list(tmp_path.iterdir()) == []
 
