@@ -699,10 +699,18 @@
     };
     data.clips.filter((a) => a.id === result.asset_id).forEach((a) => { a.thumbnail_url = url; });
     swap(document.querySelector(`#bin-grid .bin-item[data-asset-id="${result.asset_id}"]`), false);
+    const strip = (result.previews || []).includes("scrub_strip") ? data.strip_url_template.replace("{id}", String(result.asset_id)) : null;
+    data.clips.filter((a) => a.id === result.asset_id).forEach((a) => { a.strip_url = strip || a.strip_url; });
     clips.forEach((c, i) => {
       if (c.info.id !== result.asset_id) return;
       c.info.thumbnail_url = url;
-      swap(document.querySelector(`#timeline li.clip[data-index="${i}"]`), true);
+      const li = document.querySelector(`#timeline li.clip[data-index="${i}"]`);
+      swap(li, true);
+      if (strip) {
+        c.info.strip_url = strip;
+        const trim = li && li.querySelector(".trim");
+        if (trim) trim.style.backgroundImage = `url("${strip}")`;  // under the trim handles too
+      }
     });
     if (clips.length && clips[0].info.id === result.asset_id) preview();  // the caption preview shows the first clip
   }

@@ -41,6 +41,8 @@ def test_a_clip_still_ingesting_gets_its_thumbnail_in_the_bin_when_its_job_ends(
     item.locator("img.thumb").wait_for(timeout=60_000)
     assert item.locator("img.thumb").evaluate("img => img.complete && img.naturalWidth > 0"), stack.log_text()
     assert clip_on_timeline.locator("img.thumb").count() == 1
+    strip = f"/library/{asset.pk}/preview/scrub_strip/"
+    assert strip in clip_on_timeline.locator(".trim").evaluate("t => t.style.backgroundImage")  # under the trim handles
     assert f"/library/{asset.pk}/preview/thumbnail/" in page.eval_on_selector("#preview-picture", "el => el.style.backgroundImage")
     assert page.evaluate("window.__noReload") is True
     asset.refresh_from_db()
