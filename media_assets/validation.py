@@ -99,6 +99,13 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
+# The names of the files validate_media_file reads (by their content; the name alone proves nothing).
+MEDIA_SUFFIXES = frozenset({
+    ".mp4", ".m4v", ".mov", ".webm", ".mkv", ".mp3", ".wav", ".ogg", ".oga", ".opus", ".flac", ".aac", ".m4a",
+    ".png", ".jpg", ".jpeg", ".webp",
+})
+
+
 def validate_media_file(
     path: str | os.PathLike[str],
     *,
@@ -128,11 +135,15 @@ def validate_media_file(
     if family in ("png", "jpeg", "webp"):
         return _validate_image(src, limits=limits, declared_name=declared_name, cleaned=cleaned_image_path)
     if family is None:
-        raise MediaRejected(
-            "unknown_format",
-            "This file type is not supported. Upload MP4, MOV, WebM/MKV, MP3, WAV, OGG, FLAC, AAC, "
-            "PNG, JPEG or WebP (playlists, SVG and HTML are refused).",
-        )
+        supported = ("Upload MP4, MOV, WebM/MKV, MP3, WAV, OGG, FLAC, AAC, PNG, JPEG or WebP "
+                     "(playlists, SVG and HTML are refused).")
+        if Path(declared_name).suffix.lower() in MEDIA_SUFFIXES:  # named as media, but its bytes are not
+            raise MediaRejected(
+                "unknown_format",
+                f"The file is named {Path(declared_name).suffix.lower()} but its content is not a video, sound or "
+                f"image the studio can read: it may be damaged or renamed. {supported}",
+            )
+        raise MediaRejected("unknown_format", f"This file type is not supported. {supported}")
     return _validate_av(src, size=size, limits=limits, declared_name=declared_name, loudness=measure_audio_loudness)
 
 

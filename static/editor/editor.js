@@ -207,8 +207,11 @@
   function trimmer(c, i, fields, li) {
     const length = Number(c.info.duration || 0);
     if (!length) return null;
+    // The handles move in 0.1 s steps from 0, so their scale ends at the first step at or past the
+    // video's end (5.36 s: 5.4); a handle there means "to the end".
+    const end = Math.ceil(length * 10 - 1e-6) / 10;
     const kept = el("div", { class: "kept" });
-    const handle = (cls, label) => el("input", { type: "range", class: cls, min: 0, max: length.toFixed(2), step: 0.1,
+    const handle = (cls, label) => el("input", { type: "range", class: cls, min: 0, max: end.toFixed(1), step: 0.1,
       "aria-label": `${label} of clip ${i + 1}, seconds` });
     const inHandle = handle("trim-in", "In point"), outHandle = handle("trim-out", "Out point");
     const node = el("div", { class: "trim" }, kept, inHandle, outHandle);
@@ -216,25 +219,42 @@
     const outOf = () => (c.out_point === null || c.out_point === undefined || c.out_point === "" ? length : Number(c.out_point));
     const show = () => {
       inHandle.value = String(c.in_point || 0);
-      outHandle.value = String(outOf());
-      kept.style.left = `${(Number(c.in_point || 0) / length) * 100}%`;
-      kept.style.right = `${(1 - outOf() / length) * 100}%`;
+      outHandle.value = String(outOf() >= length ? end : outOf());
+      kept.style.left = `${(Number(c.in_point || 0) / end) * 100}%`;
+      kept.style.right = `${(1 - Math.min(outOf(), length) / end) * 100}%`;
     };
     const minimum = 0.1;  // seconds a clip keeps at least
     inHandle.addEventListener("input", () => {
       c.in_point = Math.min(Number(inHandle.value), Math.max(0, outOf() - minimum));
       fields.querySelector(".in-point").value = String(Number(c.in_point.toFixed(2)));
+      checkTrim(c, fields);
       show(); markDirty(); refreshLengths();
     });
     outHandle.addEventListener("input", () => {
       const out = Math.max(Number(outHandle.value), Number(c.in_point || 0) + minimum);
-      c.out_point = out >= length - 0.05 ? null : Number(out.toFixed(2));  // at the end: "to the end"
+      c.out_point = out >= length ? null : Number(out.toFixed(2));  // at the end: "to the end"
       fields.querySelector(".out-point").value = c.out_point === null ? "" : String(c.out_point);
+      checkTrim(c, fields);
       show(); markDirty(); refreshLengths();
     });
     holdStill(node, li);
     show();
     return { node, show };
+  }
+
+  // Typed in and out points are checked as the server checks them, at once: an out point at or
+  // before the in point, or past the video's end, is marked on its field with the reason.
+  function checkTrim(c, fields) {
+    const input = fields.querySelector(".out-point");
+    const length = Number(c.info.duration || 0);
+    const out = c.out_point === null || c.out_point === undefined || c.out_point === "" ? null : Number(c.out_point);
+    let problem = "";
+    if (out !== null && out <= Number(c.in_point || 0)) problem = "The out point must come after the in point.";
+    else if (out === null && length && Number(c.in_point || 0) >= length) problem = "The in point is past the end of the video.";
+    input.setCustomValidity(problem);
+    input.title = problem;
+    fields.closest("li").classList.toggle("has-error", Boolean(problem));
+    return !problem;
   }
 
   function renderTimeline() {
@@ -252,8 +272,14 @@
       const fields = el("div", { class: "clip-fields" });
       let trim = null;
       if (c.info.kind === "video") {
-        fields.append(numberInput("In", c.in_point, { min: 0, max: c.info.duration || "", class: "in-point" }, (v) => { c.in_point = v || 0; trim && trim.show(); markDirty(); refreshLengths(); }));
-        fields.append(numberInput("Out", c.out_point, { min: 0, max: c.info.duration || "", placeholder: c.info.duration ? Number(c.info.duration).toFixed(1) : "", class: "out-point" }, (v) => { c.out_point = v; trim && trim.show(); markDirty(); refreshLengths(); }));
+        const typed = () => {
+          if (trim) trim.show();
+          if (!checkTrim(c, fields)) fields.querySelector(".out-point").reportValidity();
+          markDirty();
+          refreshLengths();
+        };
+        fields.append(numberInput("In", c.in_point, { min: 0, max: c.info.duration || "", class: "in-point" }, (v) => { c.in_point = v || 0; typed(); }));
+        fields.append(numberInput("Out", c.out_point, { min: 0, max: c.info.duration || "", placeholder: c.info.duration ? Number(c.info.duration).toFixed(2) : "", class: "out-point" }, (v) => { c.out_point = v; typed(); }));
         trim = trimmer(c, i, fields, li);
       } else {
         fields.append(numberInput("Seconds", c.duration || 3, { min: 0.2, max: 60, class: "image-duration" }, (v) => { c.duration = v; markDirty(); refreshLengths(); }));
@@ -283,18 +309,14 @@
       li.append(view.frame, ...(trim ? [trim.node] : []), head, fields, tools);
       li.addEventListener("dragstart", (e) => { dragFrom = i; li.classList.add("dragging"); e.dataTransfer.effectAllowed = "move"; e.dataTransfer.setData("text/plain", String(i)); });
       li.addEventListener("dragend", () => { li.classList.remove("dragging"); dragFrom = null; });
-      li.addEventListener("dragover", (e) => { if (acceptsDrop(e)) { e.preventDefault(); li.classList.add("drop-target"); } });
-      li.addEventListener("dragleave", () => li.classList.remove("drop-target"));
-      li.addEventListener("drop", (e) => {
-        e.preventDefault();
-        e.stopPropagation();  // dropped on this clip: before it, not at the end of the timeline
-        li.classList.remove("drop-target");
-        dropAt(e, i);
-      });
+      // Over a clip's left half a drop goes before it, over its right half after it.
+      const gap = (e) => { const r = li.getBoundingClientRect(); return e.clientX < r.left + r.width / 2 ? i : i + 1; };
+      dropZone(li, gap);
       list.append(li);
       if (i < clips.length - 1 || endCard) {
         const join = el("li", { class: "join", "aria-label": i < clips.length - 1 ? `Transition after clip ${i + 1}` : "Transition into the end card" },
           selectInput("Transition", data.choices.transition, c.transition, (v) => { c.transition = v; renderTimeline(); markDirty(); }, "transition-kind"));
+        dropZone(join, () => i + 1);  // between the two clips it joins
         if (c.transition !== "cut") {
           join.append(numberInput("Seconds", c.transition_duration, { min: 0.1, max: 3, class: "transition-duration" }, (v) => { c.transition_duration = v === null ? 0.5 : v; markDirty(); }));
           if (c.transition === "wipe" || c.transition === "slide") {
@@ -351,29 +373,54 @@
   const dragTypes = (e) => [...((e.dataTransfer && e.dataTransfer.types) || [])];
   const acceptsDrop = (e) => canEdit && (dragFrom !== null || dragTypes(e).includes(ASSET_TYPE) || dragTypes(e).includes("Files"));
 
+  // ``node`` takes drops at the gap ``gap(event)`` gives (the number of clips before it), marking
+  // the side they will land on.
+  function dropZone(node, gap) {
+    const side = (e) => (gap(e) > Number(node.dataset.index ?? Infinity) ? "drop-after" : "drop-before");
+    const unmark = () => node.classList.remove("drop-before", "drop-after", "drop-target");
+    node.addEventListener("dragover", (e) => {
+      if (!acceptsDrop(e)) return;
+      e.preventDefault();
+      unmark();
+      node.classList.add(node.dataset.index === undefined ? "drop-target" : side(e));
+    });
+    node.addEventListener("dragleave", unmark);
+    node.addEventListener("drop", (e) => {
+      e.preventDefault();
+      e.stopPropagation();  // here, not at the end of the timeline
+      unmark();
+      dropAt(e, gap(e));
+    });
+  }
+
+  // A drop into the gap before clip ``at`` (``clips.length``: at the end).
   function dropAt(e, at) {
     $("timeline").classList.remove("drop-here");
     const from = dragFrom;
     dragFrom = null;
-    if (e.dataTransfer.files && e.dataTransfer.files.length) { uploadFiles(e.dataTransfer.files, at); return; }
+    if (!canEdit) return;
+    // Files upload first; they go before the clip that is at the gap now, wherever it is by then.
+    if (e.dataTransfer.files && e.dataTransfer.files.length) { uploadFiles(e.dataTransfer.files, clips[at] || null); return; }
     const assetId = Number(e.dataTransfer.getData(ASSET_TYPE));
     const asset = assetId && data.clips.find((a) => a.id === assetId);
     if (asset) { addClip(asset, at); return; }
-    if (from !== null) moveClip(from, Math.min(at, clips.length - 1));
+    if (from !== null) moveClip(from, at > from ? at - 1 : at);  // the gap counted without the clip that moves
   }
 
   // Files are sent one at a time to the library's API, each with its own progress bar. Videos and
   // images join the timeline where they were dropped, in the order dropped; sounds join the
   // voiceover and music lists and subtitle files the caption sources. A refused file says why and
   // changes nothing.
-  async function uploadFiles(files, at) {
-    let next = at;
-    for (const file of Array.from(files)) {
+  async function uploadFiles(files, before) {
+    const queue = Array.from(files).map((file) => {
       const row = el("li", { class: "upload-item" }, el("span", { class: "name", text: file.name }),
         el("div", { class: "bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0" },
           el("span", { "data-field": "bar", style: "width:0%" })),
         el("span", { class: "state small muted", text: "Waiting…" }));
       $("uploads").append(row);
+      return { file, row };
+    });
+    for (const { file, row } of queue) {
       const asset = await upload(file, row);
       if (!asset) continue;
       const info = { id: asset.id, kind: asset.kind, title: asset.title || asset.original_name, duration: asset.duration,
@@ -382,8 +429,9 @@
         strip_url: asset.previews && asset.previews.scrub_strip ? data.strip_url_template.replace("{id}", String(asset.id)) : null };
       if (info.kind === "video" || info.kind === "image") {
         if (!data.clips.some((a) => a.id === info.id)) { data.clips.unshift(info); renderBin(); }
-        addClip(data.clips.find((a) => a.id === info.id), next);
-        next += 1;
+        // Before the clip it was dropped before (each file after the one before it), or at the end.
+        const at = before && clips.includes(before) ? clips.indexOf(before) : clips.length;
+        addClip(data.clips.find((a) => a.id === info.id), at);
         progress(row, 100, asset.status === "ready" ? "On the timeline" : "On the timeline · making previews");
       } else if (info.kind === "audio") {
         if (!data.audio.some((a) => a.id === info.id)) data.audio.unshift(info);
@@ -434,6 +482,7 @@
         refuse([error.message, details].filter(Boolean).join(" ") || `the upload failed (HTTP ${xhr.status}).`);
       });
       xhr.addEventListener("error", () => refuse("the connection was lost during the upload."));
+      progress(row, 0, "Uploading…");
       xhr.send(body);
     });
   }
@@ -791,7 +840,7 @@
   timeline.addEventListener("drop", (e) => { e.preventDefault(); timeline.classList.remove("drop-here"); dropAt(e, clips.length); });
   document.querySelectorAll("#timeline-files").forEach((picker) => {
     $("timeline-upload").addEventListener("click", () => picker.click());
-    picker.addEventListener("change", () => { uploadFiles(picker.files, clips.length); picker.value = ""; });
+    picker.addEventListener("change", () => { uploadFiles(picker.files, null); picker.value = ""; });
   });
 
   bindPanels();

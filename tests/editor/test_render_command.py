@@ -40,7 +40,7 @@ def test_it_renders_the_chosen_cuts_here_with_a_progress_bar_and_prints_where_th
     composition = services.composition_create(workspace=workspace, title="Cold brew", presets=["shorts"],
                                               clips=[clip(library["red"]), clip(library["photo"], duration=1.0)])
     out, err = io.StringIO(), io.StringIO()
-    call_command("composition_render", str(composition.pk), "--preset", "tiny", "--user", owner.username,
+    call_command("composition_render", str(composition.pk), "--preset", "Tiny", "--user", owner.username,
                  stdout=out, stderr=err)
 
     row = Render.objects.get(composition=composition)  # the preset asked for, not the composition's own
@@ -60,7 +60,7 @@ def test_a_composition_that_cannot_render_is_refused_with_its_reasons(workspace,
     with pytest.raises(CommandError, match="clips: Add at least one clip"):
         call_command("composition_render", str(empty.pk), "--no-progress", stdout=io.StringIO())
     full = services.composition_create(workspace=workspace, title="Full", clips=[clip(library["red"])])
-    with pytest.raises(CommandError, match="Unknown preset"):
+    with pytest.raises(CommandError, match="Unknown preset.*The platforms: tiktok, reels, shorts, youtube"):
         call_command("composition_render", str(full.pk), "--preset", "myspace", "--no-progress", stdout=io.StringIO())
     with pytest.raises(CommandError, match="No composition 999999"):
         call_command("composition_render", "999999", stdout=io.StringIO())
@@ -113,6 +113,7 @@ def test_with_queue_a_worker_renders_it_and_the_command_follows_the_job(workspac
         transaction.on_commit(lambda: threading.Thread(target=work).start())
 
     monkeypatch.setattr(job_services, "job_enqueue", worker_picks_it_up)
+    monkeypatch.setattr("django_q.status.Stat.get_all", staticmethod(lambda broker=None: ["the stand-in"]))
     composition = services.composition_create(workspace=workspace, title="Queued", presets=["tiny"], clips=[clip(library["red"])])
     out, err = io.StringIO(), io.StringIO()
     call_command("composition_render", str(composition.pk), "--queue", stdout=out, stderr=err)
@@ -121,3 +122,11 @@ def test_with_queue_a_worker_renders_it_and_the_command_follows_the_job(workspac
     row = Render.objects.get(composition=composition)
     assert row.status == Render.Status.SUCCEEDED and f"asset {row.output_id}:" in out.getvalue()
     assert "rendering: 100%" in err.getvalue()
+
+
+def test_with_queue_and_no_worker_listening_it_says_so_instead_of_waiting_for_ever(workspace, library, fast, settings, monkeypatch):
+    monkeypatch.setattr("django_q.status.Stat.get_all", staticmethod(lambda broker=None: []))  # a Redis no cluster uses
+    composition = services.composition_create(workspace=workspace, title="Queued", presets=["tiny"], clips=[clip(library["red"])])
+    with pytest.raises(CommandError, match=f"No worker is listening on the job queue at {settings.REDIS_URL}"):
+        call_command("composition_render", str(composition.pk), "--queue", stdout=io.StringIO())
+    assert not Job.objects.exists()  # nothing left queued

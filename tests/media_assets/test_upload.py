@@ -42,8 +42,8 @@ def hostile_files(tmp_path: Path, mp4: Path, server_base: str) -> dict[str, tupl
     return {
         "hls playlist as .mp4": (hostile.hls_playlist(tmp_path / "movie.mp4", segment_uri=f"{server_base}/seg.ts"), "playlist"),
         "ffconcat list as .mp4": (hostile.ffconcat_list(tmp_path / "cat.mp4", target=str(mp4)), ""),
-        "svg as .png": (hostile.svg_as_png(tmp_path / "logo.png"), "not supported"),
-        "html as .png": (hostile.html_as_png(tmp_path / "page.png"), "not supported"),
+        "svg as .png": (hostile.svg_as_png(tmp_path / "logo.png"), "its content is not a video, sound or image"),
+        "html as .png": (hostile.html_as_png(tmp_path / "page.png"), "its content is not a video, sound or image"),
         "truncated mp4": (hostile.truncate(mp4, tmp_path / "cut.mp4", keep=0.4), ""),
         "decompression bomb": (hostile.png_bomb(tmp_path / "bomb.png"), "pixels"),
     }

@@ -230,3 +230,7 @@ def test_it_refuses_random_bytes(tmp_path: Path) -> None:
     junk = tmp_path / "junk.mp4"
     junk.write_bytes(bytes(range(256)) * 4)
     assert rejected(junk).reason_code == "unknown_format"
+    # Named as a video, it is not told its type is unsupported: its content is what is wrong.
+    err = rejected(junk, declared_name="junk.mp4")
+    assert err.message.startswith("The file is named .mp4 but its content is not a video, sound or image")
+    assert rejected(junk, declared_name="notes.txt").message.startswith("This file type is not supported.")

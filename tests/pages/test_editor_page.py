@@ -52,9 +52,9 @@ def test_a_clip_still_ingesting_gets_its_thumbnail_in_the_bin_when_its_job_ends(
 def test_the_timeline_keeps_keyboard_focus_on_a_moved_clip_and_refuses_a_zero_second_transition(stack, page, tmp_path):
     workspace = WorkspaceFactory(name="Keys Co")
     server_user("kim", workspace)
-    one, two = (asset_create_from_file(workspace=workspace, path=make_clip(tmp_path / f"{name}.mp4", source=source),
+    one, two = (asset_create_from_file(workspace=workspace, path=make_clip(tmp_path / f"{name}.mp4", source=source, seconds=1.37),
                                        source="uploaded", title=name, make_previews=False)
-                for name, source in (("one", "testsrc2"), ("two", "smptebars")))
+                for name, source in (("one", "testsrc2"), ("two", "smptebars")))  # 1.375 s: not a whole number of handle steps
     composition = composition_create(workspace=workspace, title="Keys", clips=[
         {"asset": one, "transition": "crossfade", "transition_duration": 0.5}, {"asset": two}])
     stack.start(worker=False)
@@ -77,10 +77,19 @@ def test_the_timeline_keeps_keyboard_focus_on_a_moved_clip_and_refuses_a_zero_se
     page.focus("#timeline li.clip >> nth=0 >> .trim-out")
     page.keyboard.press("ArrowLeft")
     first = page.locator("#timeline li.clip").first
-    assert (first.locator(".in-point").input_value(), first.locator(".out-point").input_value()) == ("0.3", "0.9")
-    assert first.locator("[data-field=length]").inner_text() == "0.6 s"
-    page.keyboard.press("End")  # back to the end: "to the end", no out point
+    assert (first.locator(".in-point").input_value(), first.locator(".out-point").input_value()) == ("0.3", "1.3")
+    assert first.locator("[data-field=length]").inner_text() == "1.0 s"
+    page.keyboard.press("End")  # back to the end (1.375 s, past the last whole step): "to the end", no out point
     assert first.locator(".out-point").input_value() == ""
+    assert first.locator("[data-field=length]").inner_text() == "1.1 s"
+    # An out point typed before the in point is marked on its field at once, with the reason.
+    first.locator(".out-point").fill("0.2")
+    first.locator(".out-point").dispatch_event("change")
+    assert "after the in point" in first.locator(".out-point").evaluate("f => f.validationMessage")
+    assert "has-error" in first.get_attribute("class")
+    first.locator(".out-point").fill("")
+    first.locator(".out-point").dispatch_event("change")
+    assert "has-error" not in first.get_attribute("class")
     page.click("#save")
     page.wait_for_selector("#save-state:has-text('Saved')")
     saved = composition.clips.get(position=0)
@@ -153,16 +162,29 @@ def test_a_click_on_a_clip_sets_what_each_platform_keeps_and_the_preview_shows_i
 def test_korean_and_emoji_in_the_end_card_show_as_glyphs_not_boxes(stack, page, tmp_path):
     workspace = WorkspaceFactory(name="Glyph Co")
     server_user("gus", workspace)
-    composition = composition_create(workspace=workspace, title="Glyphs", clips=[])
+    saved = "지금 🚀 今日"
+    composition = composition_create(workspace=workspace, title="Glyphs", clips=[], end_card_text=saved)
     stack.start(worker=False)
     log_in(page, stack.url, "gus")
     page.goto(f"{stack.url}/editor/{composition.pk}/")
 
-    def drawn(text: str) -> bytes:
-        page.fill("#end-card", text)
+    def drawn(text: str | None = None) -> bytes:
+        if text is not None:
+            page.fill("#end-card", text)
         page.evaluate("document.fonts.ready")
         page.wait_for_timeout(300)
         return page.locator("#end-card").screenshot()
+
+    # The saved text, put in the field before its fonts had loaded, shows as glyphs once they have.
+    # Chromium kept drawing the boxes it drew at first until the text was typed in; so the field
+    # must look the same before and after a key typed and taken back.
+    loaded = drawn()
+    page.click("#end-card")
+    page.keyboard.press("End")
+    page.keyboard.type("x")
+    page.keyboard.press("Backspace")
+    page.eval_on_selector("#end-card", "field => field.blur()")  # no caret, no focus ring
+    assert page.input_value("#end-card") == saved and drawn() == loaded
 
     # Characters no font has are drawn as the missing-glyph box; text drawn as glyphs looks different.
     boxes = drawn("\u0378\u0379")  # unassigned: no font has them
@@ -230,7 +252,8 @@ def test_files_dropped_on_the_timeline_are_uploaded_and_join_it_where_they_were_
 
     # A library item dragged from the bin onto the timeline joins it too (both in view: a drag does not scroll).
     page.set_viewport_size({"width": 1280, "height": 1600})
-    page.locator('#bin-grid .bin-item:has-text("city")').drag_to(page.locator("#timeline li.clip").first)
+    page.locator('#bin-grid .bin-item:has-text("city")').drag_to(page.locator("#timeline li.clip").first,
+                                                                  target_position={"x": 10, "y": 60})  # its left half: before it
     assert page.evaluate(titles)[0] == "1. city" and len(page.evaluate(titles)) == 5
 
     page.click("#save")
@@ -238,3 +261,35 @@ def test_files_dropped_on_the_timeline_are_uploaded_and_join_it_where_they_were_
     order = list(CompositionClip.objects.filter(composition=composition).order_by("position").values_list("asset__original_name", flat=True))
     assert order == ["city.mp4", "beach.mp4", "city.mp4", "photo.png", "first.mp4"]
     assert MediaAsset.objects.filter(workspace=workspace).count() == 6  # first, beach, city, photo, voice, words: not broken
+
+
+def test_a_drop_lands_in_the_gap_it_was_aimed_at_even_when_the_timeline_changes_meanwhile(stack, page, tmp_path, media_root):
+    from media_assets.compositions import CompositionClip
+
+    workspace = WorkspaceFactory(name="Gap Co")
+    server_user("gil", workspace)
+    a, b, c = (asset_create_from_file(workspace=workspace, path=make_clip(tmp_path / f"{n}.mp4", source=src), source="uploaded",
+                                      title=n, make_previews=False) for n, src in (("a", "testsrc2"), ("b", "smptebars"), ("c", "rgbtestsrc")))
+    composition = composition_create(workspace=workspace, title="Gaps", clips=[{"asset": a}, {"asset": b}, {"asset": c}])
+    new = make_clip(tmp_path / "new.mp4", source="testsrc")
+    stack.start(worker=False)
+    log_in(page, stack.url, "gil")
+    page.goto(f"{stack.url}/editor/{composition.pk}/")
+    titles = "[...document.querySelectorAll('#timeline .clip-title')].map(t => t.textContent.replace(/^\\d+\\. /, ''))"
+    # Every upload takes a second longer, so that the timeline can change while it runs.
+    page.evaluate("""() => { const send = XMLHttpRequest.prototype.send;
+      XMLHttpRequest.prototype.send = function (body) { setTimeout(() => send.call(this, body), 1000); }; }""")
+
+    _drop_files(page, "#timeline li.clip:nth-child(5)", [new])  # on c (clips and joins alternate): before it
+    page.click('#timeline button[aria-label="Remove clip 1"]')  # while the file uploads
+    page.wait_for_function("document.querySelectorAll('#uploads .upload-item.done').length === 1", timeout=60_000)
+    assert page.evaluate(titles) == ["b", "new", "c"]  # still before c, though c has moved
+
+    _drop_files(page, "#timeline li.join", [new])  # on the transition between b and new: between them
+    page.wait_for_function("document.querySelectorAll('#uploads .upload-item.done').length === 2", timeout=60_000)
+    assert page.evaluate(titles) == ["b", "new", "new", "c"]
+
+    page.click("#save")
+    page.wait_for_selector("#save-state:has-text('Saved')")
+    assert list(CompositionClip.objects.filter(composition=composition).order_by("position")
+                .values_list("asset__title", flat=True)) == ["b", "new", "new", "c"]

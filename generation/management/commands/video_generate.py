@@ -75,14 +75,14 @@ class Command(BaseCommand):
         if not o["no_progress"]:
             from tqdm import tqdm
 
-            bar = tqdm(total=100, unit="%", desc="rendering", file=self.stderr._out, leave=True,
-                       bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
+            bar = tqdm(total=100, unit="%", desc="", file=self.stderr._out, leave=True,
+                       bar_format="rendering: {percentage:3.0f}%|{bar}| {desc}")
 
         def show(job):
             if bar is None:
                 return
             bar.n = job.progress
-            bar.set_postfix_str((job.message or job.status)[:60], refresh=False)
+            bar.set_description_str((job.message or job.status)[:60], refresh=False)
             bar.refresh()
 
         generation = video_generation_wait(generation=generation, timeout=o["timeout"], on_progress=show)

@@ -51,24 +51,29 @@ class Command(BaseCommand):
             user = get_user_model().objects.filter(username=o["user"]).first()
             if user is None:
                 raise CommandError(f"No user '{o['user']}'.")
+        presets = [p.strip().lower() for p in o["presets"]] if o["presets"] else None
+        if o["queue"]:
+            _check_workers()
         try:
-            job, renders = render_start(composition=composition, presets=o["presets"], user=user, enqueue=o["queue"])
+            job, renders = render_start(composition=composition, presets=presets, user=user, enqueue=o["queue"])
         except ApplicationError as exc:
-            reasons = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in exc.extra.get("fields", {}).items())
-            raise CommandError(f"{exc.message} {reasons}".strip()) from None
+            fields = exc.extra.get("fields", {})
+            reasons = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in fields.items())
+            known = f" The platforms: {', '.join(PRESETS)}." if "presets" in fields else ""
+            raise CommandError(f"{exc.message} {reasons}{known}".strip()) from None
         self.stdout.write(f"job {job.pk}: {composition.title} -> {', '.join(r.preset for r in renders)}")
 
         bar = None
         if not o["no_progress"]:
             from tqdm import tqdm
 
-            bar = tqdm(total=100, unit="%", desc="rendering", file=self.stderr._out, leave=True,
-                       bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
+            bar = tqdm(total=100, unit="%", desc="Queued", file=self.stderr._out, leave=True,
+                       bar_format="rendering: {percentage:3.0f}%|{bar}| {desc}")
 
         def show(percent: float, message: str) -> None:
             if bar is not None:
                 bar.n = min(100.0, max(bar.n, float(percent)))
-                bar.set_postfix_str(message[:60], refresh=False)
+                bar.set_description_str(message[:60], refresh=False)
                 bar.refresh()
 
         # The render runs in a thread of its own (or in a worker, with --queue) while this one shows its
@@ -126,6 +131,22 @@ def _wait(job: Job, worker: threading.Thread | None, show, *, interval: float = 
         # A sleep, not worker.join(timeout): a join that Ctrl-C interrupts can leave the thread
         # marked as ended, and the join after the cancel would then not wait for the render to stop.
         time.sleep(interval)
+
+
+def _check_workers() -> None:
+    """With --queue, a worker must be listening on the queue this command writes to (REDIS_URL):
+    else the job would wait there for ever."""
+    from django.conf import settings
+    from django_q.status import Stat
+
+    try:
+        running = Stat.get_all()
+    except Exception as exc:  # the broker's own connection errors
+        raise CommandError(f"Cannot reach the job queue at {settings.REDIS_URL}: {exc}") from None
+    if not running:
+        raise CommandError(
+            f"No worker is listening on the job queue at {settings.REDIS_URL}. Run without --queue to render here, "
+            "or set REDIS_URL to the studio's Redis (`make run` prints the port of the Redis it starts).")
 
 
 def _cancel(job: Job) -> None:
