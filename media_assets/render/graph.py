@@ -377,6 +377,15 @@ def _clip_video(clip: Clip, index: int, input_index: int, preset: Preset, out: s
     tail = f"fps={fps},{cut}"
     parts: list[str] = []
     if clip.kind == "image":
+        still = f"{input_index}:v"
+        if source is not None and source.pix_fmt == "rgba":
+            # A transparent still (a product cut-out, a logo) is laid on white, as the studio shows
+            # it everywhere else (its previews are flattened onto white); ffmpeg would otherwise
+            # show whatever colour is stored under the transparency.
+            parts += [f"[{still}]format=rgba,split=2[{tag}w][{tag}a]",
+                      f"[{tag}w]drawbox=c=white@1:replace=1:t=fill[{tag}white]",
+                      f"[{tag}white][{tag}a]overlay=format=rgb[{tag}flat]"]
+            still = f"{tag}flat"
         if clip.motion != "none":
             ow = int(round(preset.width * IMAGE_OVERSCAN / 2) * 2)
             oh = int(round(preset.height * IMAGE_OVERSCAN / 2) * 2)
@@ -389,9 +398,9 @@ def _clip_video(clip: Clip, index: int, input_index: int, preset: Preset, out: s
                 x = f"'(iw-iw/zoom)*on/{frames}'"
             y = f"'(ih-ih/zoom)*{_num(fy)}'"
             if fit == "cover":
-                parts.append(f"[{input_index}:v]{_cover_crop(preset, focus)},{_to_output_format(preset, size=(ow, oh))}[{tag}big]")
+                parts.append(f"[{still}]{_cover_crop(preset, focus)},{_to_output_format(preset, size=(ow, oh))}[{tag}big]")
             else:  # the whole picture over its blurred fill, laid out larger, moves as one frame
-                parts += _contain_blur(replace(preset, width=ow, height=oh), f"{input_index}:v", f"{tag}big", tag)
+                parts += _contain_blur(replace(preset, width=ow, height=oh), still, f"{tag}big", tag)
             parts.append(
                 # zoompan already makes exactly `frames` frames at the output rate; an fps filter
                 # after it would drop the last one (it has no duration at the end of the stream).
@@ -402,9 +411,9 @@ def _clip_video(clip: Clip, index: int, input_index: int, preset: Preset, out: s
         # Still image without motion: fit once, then repeat the same frame (no pixel work).
         hold = f"tpad=stop_mode=clone:stop_duration={_num(clip.length + 1)},{tail}"
         if fit == "cover":
-            parts.append(f"[{input_index}:v]{_cover_crop(preset, focus)},{_to_output_format(preset)},{hold}[{out}]")
+            parts.append(f"[{still}]{_cover_crop(preset, focus)},{_to_output_format(preset)},{hold}[{out}]")
         else:
-            parts += _contain_blur(preset, f"{input_index}:v", f"{tag}fit", tag)
+            parts += _contain_blur(preset, still, f"{tag}fit", tag)
             parts.append(f"[{tag}fit]{hold}[{out}]")
         return parts
 

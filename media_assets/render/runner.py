@@ -135,14 +135,36 @@ def probe_source(path: str | Path) -> SourceInfo | None:
 
 
 def probe_sources(composition: Composition) -> tuple[SourceInfo | None, ...]:
-    """What is known of every video clip's source: the clip's own ``source`` (from the probe made
-    when the file was stored), else probed now, in parallel. Images need none: None."""
+    """What is known of every clip's source: for a video the clip's own ``source`` (from the probe
+    made when the file was stored), else probed now, in parallel; for an image its size and whether
+    it has transparency (read from its header)."""
     known = {i: clip.source for i, clip in enumerate(composition.clips) if clip.kind == "video" and clip.source}
     unknown = {i: clip.path for i, clip in enumerate(composition.clips) if clip.kind == "video" and not clip.source}
     if unknown:
         with ThreadPoolExecutor(max_workers=min(8, len(unknown))) as pool:
             known.update(zip(unknown, pool.map(probe_source, unknown.values())))
+    known.update({i: image_source(clip.path) for i, clip in enumerate(composition.clips) if clip.kind == "image"})
     return tuple(known.get(i) for i in range(len(composition.clips)))
+
+
+def image_source(path: str | Path) -> SourceInfo | None:
+    """A still's size and, as ``pix_fmt``, whether any of it is transparent ("rgba") or not
+    ("rgb24": also an alpha channel that is opaque everywhere); None when Pillow cannot read it
+    (ffmpeg then reads it as it is)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            if "transparency" in image.info:  # a palette or grey image with a transparent colour
+                alpha = True
+            elif image.mode in ("RGBA", "LA", "PA"):
+                alpha = image.getchannel("A").getextrema()[0] < 255
+            else:
+                alpha = False
+    except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError):
+        return None
+    return SourceInfo(width=width, height=height, pix_fmt="rgba" if alpha else "rgb24", color_range="pc")
 
 
 @functools.lru_cache(maxsize=4)

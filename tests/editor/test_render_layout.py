@@ -220,3 +220,28 @@ def test_it_makes_a_turned_video_of_non_square_pixels_exactly_the_cuts_size(tmp_
     ys, xs = np.nonzero(_bright(frame))  # the box, square on screen, in the middle
     assert abs((xs.max() - xs.min() + 1) - 60) <= 3 and abs((ys.max() - ys.min() + 1) - 60) <= 3
     assert abs(xs.mean() - 90) < 3 and abs(ys.mean() - 160) < 3
+
+
+@pytest.mark.parametrize("fit,motion", [("cover", "none"), ("contain_blur", "none"), ("cover", "push_in")])
+def test_a_transparent_still_is_laid_on_white_as_the_studio_shows_it(tmp_path, fit, motion) -> None:
+    from PIL import Image
+
+    # A product cut-out: a red square on a transparent background whose hidden colour is black.
+    cutout = Image.new("RGBA", (400, 300), (0, 0, 0, 0))
+    cutout.paste((220, 30, 30, 255), (150, 100, 250, 200))
+    cutout.save(tmp_path / "cutout.png")
+    assert runner.image_source(tmp_path / "cutout.png").pix_fmt == "rgba"
+    Image.new("RGBA", (40, 30), (10, 200, 10, 255)).save(tmp_path / "opaque.png")
+    assert runner.image_source(tmp_path / "opaque.png").pix_fmt == "rgb24"  # an alpha channel, opaque everywhere
+
+    comp = Composition(clips=(Clip(tmp_path / "cutout.png", kind="image", duration=1.0, fit=fit, motion=motion),))
+    frame = frame_at(render(comp, WIDE, tmp_path / "cutout.mp4", encoding=Encoding(encoder="x264")).path, 0.5).astype(int)
+    h, w = frame.shape[:2]
+    centre = frame[h // 2 - 5:h // 2 + 5, w // 2 - 5:w // 2 + 5].mean(axis=(0, 1))
+    assert centre[0] > 180 and centre[1] < 80 and centre[2] < 80  # the product, red
+    if fit == "cover":
+        corner = frame[h // 2 - 5:h // 2 + 5, 10:20].mean()  # beside the product, inside the picture
+        assert corner > 235  # white, as its thumbnail shows it, not the black stored under the transparency
+    else:
+        beside = frame[h // 2 - 5:h // 2 + 5, w // 2 - 100:w // 2 - 90].mean()  # inside the contained picture, beside the product
+        assert beside > 235
