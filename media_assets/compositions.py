@@ -172,4 +172,12 @@ class Render(models.Model):
         ordering = ["-created_at", "preset"]
 
     def __str__(self) -> str:
-        return f"{self.composition} · {self.preset}"
+        return f"{self.composition} · {self.preset_label}"
+
+    @property
+    def preset_label(self) -> str:
+        """The platform's name ("YouTube 16:9"), or the key of a preset no longer offered."""
+        from media_assets.render.presets import PRESETS
+
+        preset = PRESETS.get(self.preset)
+        return (preset.label or preset.key) if preset else self.preset

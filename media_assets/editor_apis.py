@@ -134,7 +134,7 @@ class RenderOutputSerializer(serializers.ModelSerializer):
     output = serializers.IntegerField(source="output_id", read_only=True, allow_null=True)
     output_url = serializers.SerializerMethodField()
     poster_url = serializers.SerializerMethodField()
-    preset_label = serializers.SerializerMethodField()
+    preset_label = serializers.CharField(read_only=True, help_text="The platform's name, e.g. \"YouTube 16:9\".")
     status = serializers.CharField(read_only=True, help_text="queued, running, succeeded, failed or canceled")
 
     class Meta:
@@ -148,10 +148,6 @@ class RenderOutputSerializer(serializers.ModelSerializer):
 
     def get_poster_url(self, obj) -> str | None:
         return f"/library/{obj.output_id}/preview/poster/" if obj.output_id and obj.output.poster else None
-
-    def get_preset_label(self, obj) -> str:
-        preset = PRESETS.get(obj.preset)
-        return preset.label if preset else obj.preset
 
 
 class CompositionOutputSerializer(serializers.ModelSerializer):

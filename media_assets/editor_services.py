@@ -28,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -43,6 +43,9 @@ from media_assets.render import spec as rs
 from media_assets.render.presets import PRESETS, get_preset
 from media_assets.render.runner import RenderCanceled, RenderError, prepare, render
 from mediastudio.lib.exceptions import ApplicationError
+
+if TYPE_CHECKING:
+    from audio.models import AudioRequest
 
 logger = logging.getLogger(__name__)
 
@@ -502,27 +505,32 @@ def _spread(start: float, end: float, text: str) -> tuple[rs.Word, ...]:
     return tuple(out)
 
 
+def request_cues(request: AudioRequest) -> list[rs.Cue]:
+    """An audio request's aligned words grouped into caption cues, as the render shows them."""
+    from audio.captions import build_cues
+
+    words = [w for w in (request.words or []) if str(w.get("text", "")).strip()]
+    if not words:
+        return []
+
+    class _W:
+        def __init__(self, item: dict[str, Any]) -> None:
+            self.text, self.start, self.end = str(item["text"]), float(item["start"]), float(item["end"])
+
+    grouped = build_cues(
+        words=[_W(w) for w in words],
+        max_chars_per_line=int(getattr(settings, "CAPTION_MAX_CHARS_PER_LINE", 32)),
+        max_lines=int(getattr(settings, "CAPTION_MAX_LINES", 2)),
+        max_cue_duration=float(getattr(settings, "CAPTION_MAX_CUE_SECONDS", 5.0)),
+    )
+    return [rs.Cue(words=tuple(rs.Word(w.text, w.start, max(w.end, w.start + 0.01)) for w in cue.words))
+            for cue in grouped if cue.words]
+
+
 def caption_cues(*, composition: Composition) -> list[rs.Cue]:
     """The caption cues of the composition, on its timeline (the voiceover starts at 0)."""
     if composition.caption_request_id:
-        from audio.captions import build_cues
-
-        words = [w for w in (composition.caption_request.words or []) if str(w.get("text", "")).strip()]
-        if not words:
-            return []
-
-        class _W:
-            def __init__(self, item: dict[str, Any]) -> None:
-                self.text, self.start, self.end = str(item["text"]), float(item["start"]), float(item["end"])
-
-        grouped = build_cues(
-            words=[_W(w) for w in words],
-            max_chars_per_line=int(getattr(settings, "CAPTION_MAX_CHARS_PER_LINE", 32)),
-            max_lines=int(getattr(settings, "CAPTION_MAX_LINES", 2)),
-            max_cue_duration=float(getattr(settings, "CAPTION_MAX_CUE_SECONDS", 5.0)),
-        )
-        return [rs.Cue(words=tuple(rs.Word(w.text, w.start, max(w.end, w.start + 0.01)) for w in cue.words))
-                for cue in grouped if cue.words]
+        return request_cues(composition.caption_request)
     if composition.caption_asset_id:
         from media_assets.storage import storage_fetch_to_temp
 

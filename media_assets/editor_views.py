@@ -85,6 +85,12 @@ def _asset_choice(asset: MediaAsset) -> dict:
     }
 
 
+def _first_cue(request: AudioRequest) -> str:
+    """The words of a request's first caption, as the caption preview shows them once it is chosen."""
+    cues = services.request_cues(request)
+    return " ".join(w.text for w in cues[0].words) if cues else ""
+
+
 @login_required
 @require_GET
 def composition_edit(request, pk):
@@ -114,7 +120,7 @@ def composition_edit(request, pk):
         "caption_requests": [
             {"id": r.pk, "label": f"{r.get_kind_display()} #{r.pk}: {shorten(r.script or '', 50) or (r.media_asset.display_name if r.media_asset else '')}",
              "voice_asset": r.asset_id if r.kind == "voiceover" else None,
-             "sample": " ".join(str(w.get("text", "")).strip() for w in r.words[:8])}
+             "sample": _first_cue(r)}
             for r in requests
         ],
         "presets": [{"key": p.key, "label": p.label or p.key, "width": p.width, "height": p.height,

@@ -157,3 +157,11 @@ def test_it_reads_the_encoder_settings(settings):
     assert services.render_encoding() == rs.Encoding(encoder="x264", crf=26, preset="ultrafast", threads=0)
     settings.RENDER_ENCODER = "quantum"
     assert services.render_encoding().encoder == "auto"
+
+
+def test_a_render_is_named_by_its_platform(workspace, library):
+    from media_assets.compositions import Render
+
+    composition = services.composition_create(workspace=workspace, title="Aurora launch", clips=[clip(library["red"])])
+    assert str(Render(composition=composition, preset="youtube")) == "Aurora launch · YouTube 16:9"  # as the library's "Used by" lists it
+    assert Render(composition=composition, preset="retired").preset_label == "retired"

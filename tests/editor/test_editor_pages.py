@@ -171,3 +171,20 @@ def test_the_pages_draw_hangul_cjk_and_emoji_with_the_fonts_the_render_burns_in(
     stack = re.search(r"font-family: ([^;]*);", css.split(":root {", 1)[1]).group(1)
     assert "system-ui" not in stack
     assert all(f'"{family}"' in stack for family in faces)
+
+
+def test_a_voiceovers_caption_preview_shows_its_first_caption_before_and_after_the_save(client, owner, workspace, library):
+    from audio.models import AudioRequest
+    from tests.factories import JobFactory
+
+    words = [{"text": t, "start": s, "end": e, "matched": True}
+             for t, s, e in [("Meet", 0.1, 0.4), ("the", 0.4, 0.5), ("bottle.", 0.5, 1.0), ("Hot", 1.6, 1.9), ("coffee", 1.9, 2.4)]]
+    request = AudioRequest.objects.create(workspace=workspace, job=JobFactory(workspace=workspace), kind="voiceover",
+                                          provider="espeak", script="Meet the bottle. Hot coffee", asset=library["voice"], words=words)
+    composition = services.composition_create(workspace=workspace, title="VO", clips=[{"asset": library["red"]}])
+    client.force_login(owner)
+    url = reverse("editor:composition-edit", kwargs={"pk": composition.pk})
+    offered = {r["id"]: r["sample"] for r in _editor_data(client.get(url).content.decode())["caption_requests"]}
+    assert offered[request.pk] == "Meet the bottle."  # its first caption, not its first eight words
+    services.composition_update(composition=composition, caption_request=request)
+    assert _editor_data(client.get(url).content.decode())["caption_sample"] == offered[request.pk]
