@@ -35,8 +35,11 @@ def transcribable_assets(*, user: Any, workspace: Any) -> QuerySet:
 
 
 def music_assets(*, user: Any, workspace: Any) -> QuerySet:
-    """Every audio asset of the workspace, generated music and uploaded tracks alike: what the
-    editor offers as a music bed."""
+    """The audio assets of the workspace that can be music beds: generated music and uploaded tracks
+    alike, not the voiceovers the studio spoke (the editor still offers every sound as music)."""
+    from audio.models import AudioRequest
     from media_assets.models import MediaAsset
 
-    return scoped(MediaAsset.objects.filter(workspace=workspace, kind="audio", status="ready"), user=user).order_by("-created_at")
+    voiceovers = AudioRequest.objects.filter(workspace=workspace, kind="voiceover", asset__isnull=False).values("asset_id")
+    return (scoped(MediaAsset.objects.filter(workspace=workspace, kind="audio", status="ready"), user=user)
+            .exclude(pk__in=voiceovers).order_by("-created_at"))

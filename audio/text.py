@@ -175,7 +175,10 @@ def detect_language(text: str) -> tuple[str | None, str | None]:
 
 
 def _script_of_language(language: str) -> str:
-    base = language.lower().replace("_", "-").split("-")[0]
+    subtags = language.lower().replace("_", "-").split("-")
+    if "latn" in subtags[1:]:  # a script subtag: written in Latin letters (yue-Latn: Cantonese as Jyutping)
+        return "latin"
+    base = subtags[0]
     for script, languages in _SCRIPT_LANGUAGES.items():
         if base in languages:
             return "han" if base in {"zh", "cmn", "yue"} else ("kana" if base == "ja" else script)

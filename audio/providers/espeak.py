@@ -170,8 +170,14 @@ def _installed_voice_table() -> tuple[tuple[Voice, ...], tuple[tuple[str, str], 
             continue
         language, age_gender, name, file_name = parts[1], parts[2], parts[3], parts[4]
         gender = {"M": "male", "F": "female"}.get(age_gender.split("/")[-1], "")
-        voices.append(Voice(id=language, name=name.replace("_", " "), language=language, gender=gender))
-        files.append((language, file_name))
+        # A language with two voices (Cantonese, and Cantonese written as Jyutping) names the second
+        # by its file, so that each can be chosen.
+        voice_id = language if language not in dict(files) else file_name.rsplit("/", 1)[-1]
+        # Its language carries its writing system when the file says it reads romanised text
+        # (yue-Latn-jyutping: Cantonese written in Latin letters), so a Latin script is not refused.
+        written = f"{language}-Latn" if "-latn" in file_name.lower() and "-latn" not in language.lower() else language
+        voices.append(Voice(id=voice_id, name=name.replace("_", " "), language=written, gender=gender))
+        files.append((voice_id, file_name))
     return tuple(voices), tuple(files)
 
 

@@ -29,6 +29,9 @@ def test_it_lists_voices_from_the_installed_engine():
     assert {"en-us", "fr-fr", "de", "cmn"} <= ids
     listed = subprocess.run(["espeak-ng", "--voices"], capture_output=True, text=True, timeout=30).stdout
     assert len(voices) == len(listed.strip().splitlines()) - 1
+    assert len(ids) == len(voices)  # each can be chosen: Cantonese has two voices for one language code
+    cantonese = [(v.id, v.language) for v in voices if v.language.startswith("yue")]
+    assert cantonese == [("yue", "yue"), ("yue-Latn-jyutping", "yue-Latn")]  # the second reads Jyutping, in Latin letters
 
 
 def test_it_writes_a_normalised_48k_mono_wav_with_the_script_words(voiceover, script):
@@ -137,7 +140,8 @@ def test_it_splits_a_long_script_at_sentences_and_joins_it_cleanly(tmp_path):
         assert _rms_db(audio, first.start - 0.12, first.start - 0.02) < _rms_db(audio, first.start, first.start + 0.3) - 15
 
 
-@pytest.mark.parametrize("voice,text", [("en-gb", "Good morning, London."), ("fr-fr", "Bonjour mes amis."), ("de", "Guten Morgen, Berlin.")])
+@pytest.mark.parametrize("voice,text", [("en-gb", "Good morning, London."), ("fr-fr", "Bonjour mes amis."), ("de", "Guten Morgen, Berlin."),
+                                        ("yue-Latn-jyutping", "nei5 hou2 aa3")])
 def test_every_listed_voice_id_speaks_even_when_its_file_has_another_name(tmp_path, voice, text):
     # en-gb lives in the file gmw/en: the id shown to users is not the engine's file name.
     result = EspeakProvider(config={}).synthesize(text, voice=voice, out_path=tmp_path / "v.wav")

@@ -182,6 +182,11 @@ def test_uploaded_music_is_offered_with_generated_music(db, workspace, owner, tm
     assert uploaded in listed
 
 
+def test_the_music_list_leaves_out_the_studios_voiceovers(voiceover_done, owner):
+    assert voiceover_done.asset is not None
+    assert voiceover_done.asset not in selectors.music_assets(user=owner, workspace=voiceover_done.workspace)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "code"),
     [
