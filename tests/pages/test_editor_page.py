@@ -159,6 +159,16 @@ def test_a_click_on_a_clip_sets_what_each_platform_keeps_and_the_preview_shows_i
     assert clip.layouts["square"]["focus"] == pytest.approx([0.2, 0.5], abs=0.011)
 
 
+def _strongly_different_pixels(png: bytes, other: bytes) -> int:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    a, b = (np.asarray(Image.open(io.BytesIO(p)).convert("L")).astype(int) for p in (png, other))
+    return int((np.abs(a - b) > 64).sum()) if a.shape == b.shape else a.size
+
+
 def test_korean_and_emoji_in_the_end_card_show_as_glyphs_not_boxes(stack, page, tmp_path):
     workspace = WorkspaceFactory(name="Glyph Co")
     server_user("gus", workspace)
@@ -184,7 +194,10 @@ def test_korean_and_emoji_in_the_end_card_show_as_glyphs_not_boxes(stack, page, 
     page.keyboard.type("x")
     page.keyboard.press("Backspace")
     page.eval_on_selector("#end-card", "field => field.blur()")  # no caret, no focus ring
-    assert page.input_value("#end-card") == saved and drawn() == loaded
+    assert page.input_value("#end-card") == saved
+    # Boxes instead of glyphs change some 480 pixels of this field strongly; a caret left behind
+    # or a shift of the antialiasing changes a few dozen.
+    assert _strongly_different_pixels(drawn(), loaded) < 120
 
     # Characters no font has are drawn as the missing-glyph box; text drawn as glyphs looks different.
     boxes = drawn("\u0378\u0379")  # unassigned: no font has them
