@@ -1,13 +1,15 @@
-// Live job progress: one websocket per page that shows jobs (any table with data-jobs-table).
-// The server sends a snapshot on connect, then one event per change; rows are updated in place,
-// new jobs of the workspace are prepended. Reconnects with backoff; the page works without it.
+// Live job progress: one websocket per page that shows jobs. The server sends a snapshot on
+// connect, then one event per change; every row with data-job-id is updated in place. A table
+// with data-jobs-table also gets new jobs of the workspace prepended; one with data-job-rows
+// (a list of one kind of job, like the Audio page's) only follows the rows it has.
+// Reconnects with backoff; the page works without it.
 (function () {
   "use strict";
   const tables = document.querySelectorAll("[data-jobs-table]");
   const hooks = window.MediaStudioJobHooks = window.MediaStudioJobHooks || [];
   const scoped = document.querySelector("[data-job-scope]");
   const workspace = document.body.dataset.workspace;
-  const needsSocket = tables.length || hooks.length || document.querySelector("[data-job-watch]");
+  const needsSocket = tables.length || hooks.length || document.querySelector("[data-job-watch], [data-job-rows]");
   if (!needsSocket || !workspace) return;
 
   const statusEl = document.querySelector("[data-live-status]");

@@ -51,3 +51,24 @@ def test_the_dashboard_and_campaign_form_show_field_errors(stack, page):
     assert any("greater than or equal to 0" in e for e in errors), errors
     assert any("cannot end before it starts" in e for e in errors), errors
     assert page.input_value("#id_name") == "Launch"  # nothing typed is lost
+
+
+def test_the_audio_pages_job_list_follows_its_jobs_live(stack, page, tmp_path):
+    # Back on the Audio page while a job waits for a worker, its row moves to done without a reload.
+    workspace = WorkspaceFactory(name="Sound Co")
+    server_user("sol", workspace)
+    stack.start(worker=False)
+    log_in(page, stack.url, "sol")
+    page.goto(f"{stack.url}/audio/")
+    page.fill("form[action$='/music/'] input[name=duration]", "3")
+    page.click("form[action$='/music/'] button[type=submit]")
+    page.goto(f"{stack.url}/audio/")
+    row = page.locator(".audio-jobs tr[data-job-id]").first
+    assert row.locator("[data-field=status]").inner_text() == "queued"
+    page.evaluate("window.__noReload = true")
+
+    stack.start(web=False)  # the worker runs it; its events reach the page over the websocket
+    page.wait_for_function("document.querySelector('.audio-jobs tr[data-job-id] [data-field=status]').textContent === 'succeeded'",
+                           timeout=60_000)
+    assert row.locator("[data-field=progress]").inner_text() == "100"
+    assert page.evaluate("window.__noReload") is True
