@@ -433,6 +433,7 @@
         const at = before && clips.includes(before) ? clips.indexOf(before) : clips.length;
         addClip(data.clips.find((a) => a.id === info.id), at);
         progress(row, 100, asset.status === "ready" ? "On the timeline" : "On the timeline · making previews");
+        if (asset.status !== "ready" && asset.ingest_job) row.dataset.ingestJob = asset.ingest_job;
       } else if (info.kind === "audio") {
         if (!data.audio.some((a) => a.id === info.id)) data.audio.unshift(info);
         fillSoundPickers();
@@ -734,6 +735,12 @@
     if (currentJob && job.id === currentJob) showJob(job);
     else if (job.kind === "render" && job.status === "succeeded") loadResults();
     else if (job.kind === "ingest" && job.status === "succeeded") showThumbnail(job.result || {});
+    if (job.kind === "ingest" && ["succeeded", "failed", "canceled"].includes(job.status)) {
+      // An upload row that said its previews were being made says how that ended.
+      document.querySelectorAll(`#uploads .upload-item[data-ingest-job="${job.id}"] .state`).forEach((state) => {
+        state.textContent = job.status === "succeeded" ? "On the timeline" : "On the timeline · previews not made (see the Library)";
+      });
+    }
   });
 
   // A file uploaded a moment ago gets its thumbnail when its ingest job has made it: the

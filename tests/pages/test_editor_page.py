@@ -249,6 +249,9 @@ def test_files_dropped_on_the_timeline_are_uploaded_and_join_it_where_they_were_
     page.wait_for_function("document.querySelectorAll('#uploads .upload-item.done').length === 3", timeout=60_000)
     assert page.evaluate(titles) == ["1. beach", "2. city", "3. photo", "4. first"]
     assert page.locator("#uploads .upload-item .state").all_inner_texts()[0].startswith("On the timeline")
+    # Once the worker has made their previews, the rows no longer say they are being made.
+    page.wait_for_function("[...document.querySelectorAll('#uploads .upload-item .state')].every(s => s.textContent === 'On the timeline')",
+                           timeout=60_000)
     assert page.locator("#bin-grid .bin-item").count() == 4
     assert page.eval_on_selector("#uploads .upload-item [role=progressbar]", "b => b.getAttribute('aria-valuenow')") == "100"
 
