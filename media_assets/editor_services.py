@@ -505,11 +505,17 @@ def _spread(start: float, end: float, text: str) -> tuple[rs.Word, ...]:
     return tuple(out)
 
 
-def request_cues(request: AudioRequest) -> list[rs.Cue]:
-    """An audio request's aligned words grouped into caption cues, as the render shows them."""
+def request_cues(request: AudioRequest, *, first_only: bool = False) -> list[rs.Cue]:
+    """An audio request's aligned words grouped into caption cues, as the render shows them; with
+    ``first_only`` just the first cue, grouped from as few words as can make it (cues are grouped
+    greedily and hold at most a character per word of their lines)."""
     from audio.captions import build_cues
 
     words = [w for w in (request.words or []) if str(w.get("text", "")).strip()]
+    max_chars = int(getattr(settings, "CAPTION_MAX_CHARS_PER_LINE", 32))
+    max_lines = int(getattr(settings, "CAPTION_MAX_LINES", 2))
+    if first_only:
+        words = words[:max_chars * max_lines + 1]
     if not words:
         return []
 
@@ -518,13 +524,12 @@ def request_cues(request: AudioRequest) -> list[rs.Cue]:
             self.text, self.start, self.end = str(item["text"]), float(item["start"]), float(item["end"])
 
     grouped = build_cues(
-        words=[_W(w) for w in words],
-        max_chars_per_line=int(getattr(settings, "CAPTION_MAX_CHARS_PER_LINE", 32)),
-        max_lines=int(getattr(settings, "CAPTION_MAX_LINES", 2)),
+        words=[_W(w) for w in words], max_chars_per_line=max_chars, max_lines=max_lines,
         max_cue_duration=float(getattr(settings, "CAPTION_MAX_CUE_SECONDS", 5.0)),
     )
-    return [rs.Cue(words=tuple(rs.Word(w.text, w.start, max(w.end, w.start + 0.01)) for w in cue.words))
+    cues = [rs.Cue(words=tuple(rs.Word(w.text, w.start, max(w.end, w.start + 0.01)) for w in cue.words))
             for cue in grouped if cue.words]
+    return cues[:1] if first_only else cues
 
 
 def caption_cues(*, composition: Composition) -> list[rs.Cue]:

@@ -87,7 +87,7 @@ def _asset_choice(asset: MediaAsset) -> dict:
 
 def _first_cue(request: AudioRequest) -> str:
     """The words of a request's first caption, as the caption preview shows them once it is chosen."""
-    cues = services.request_cues(request)
+    cues = services.request_cues(request, first_only=True)
     return " ".join(w.text for w in cues[0].words) if cues else ""
 
 

@@ -38,10 +38,15 @@
       info: c.asset_info || assetsById.get(c.asset) || { id: c.asset, kind: "video", title: `#${c.asset}` } };
   }
 
+  // A clip's out point in seconds, or null for "to the end" (a field left empty).
+  const outPoint = (c) => (c.out_point === null || c.out_point === undefined || c.out_point === "" ? null : Number(c.out_point));
+
+  // A library asset's preview URL from the page's template for it.
+  const previewUrl = (template, id) => template.replace("{id}", String(id));
+
   function clipLength(c) {
     if (c.info.kind === "image") return Number(c.duration || 3);
-    const out = c.out_point !== null && c.out_point !== "" && c.out_point !== undefined ? Number(c.out_point) : Number(c.info.duration || 0);
-    return Math.max(0, out - Number(c.in_point || 0));
+    return Math.max(0, (outPoint(c) ?? Number(c.info.duration || 0)) - Number(c.in_point || 0));
   }
 
   function totalDuration() {
@@ -216,7 +221,7 @@
     const inHandle = handle("trim-in", "In point"), outHandle = handle("trim-out", "Out point");
     const node = el("div", { class: "trim" }, kept, inHandle, outHandle);
     if (c.info.strip_url) node.style.backgroundImage = `url("${c.info.strip_url}")`;
-    const outOf = () => (c.out_point === null || c.out_point === undefined || c.out_point === "" ? length : Number(c.out_point));
+    const outOf = () => outPoint(c) ?? length;
     const show = () => {
       inHandle.value = String(c.in_point || 0);
       outHandle.value = String(outOf() >= length ? end : outOf());
@@ -247,7 +252,7 @@
   function checkTrim(c, fields) {
     const input = fields.querySelector(".out-point");
     const length = Number(c.info.duration || 0);
-    const out = c.out_point === null || c.out_point === undefined || c.out_point === "" ? null : Number(c.out_point);
+    const out = outPoint(c);
     let problem = "";
     if (out !== null && out <= Number(c.in_point || 0)) problem = "The out point must come after the in point.";
     else if (out === null && length && Number(c.in_point || 0) >= length) problem = "The in point is past the end of the video.";
@@ -425,8 +430,8 @@
       if (!asset) continue;
       const info = { id: asset.id, kind: asset.kind, title: asset.title || asset.original_name, duration: asset.duration,
         width: asset.width, height: asset.height, source: asset.source,
-        thumbnail_url: asset.previews && asset.previews.thumbnail ? data.thumbnail_url_template.replace("{id}", String(asset.id)) : null,
-        strip_url: asset.previews && asset.previews.scrub_strip ? data.strip_url_template.replace("{id}", String(asset.id)) : null };
+        thumbnail_url: asset.previews && asset.previews.thumbnail ? previewUrl(data.thumbnail_url_template, asset.id) : null,
+        strip_url: asset.previews && asset.previews.scrub_strip ? previewUrl(data.strip_url_template, asset.id) : null };
       if (info.kind === "video" || info.kind === "image") {
         if (!data.clips.some((a) => a.id === info.id)) { data.clips.unshift(info); renderBin(); }
         // Before the clip it was dropped before (each file after the one before it), or at the end.
@@ -649,7 +654,7 @@
   function payload() {
     return {
       title: comp.title, presets: comp.presets || [],
-      clips: clips.map((c) => ({ asset: c.asset, in_point: Number(c.in_point || 0), out_point: c.out_point === "" ? null : c.out_point,
+      clips: clips.map((c) => ({ asset: c.asset, in_point: Number(c.in_point || 0), out_point: outPoint(c),
         duration: c.duration, fit: c.fit, focus_x: c.focus_x, focus_y: c.focus_y, motion: c.motion, keep_audio: c.keep_audio,
         layouts: c.layouts || {}, transition: c.transition, transition_duration: Number(c.transition_duration ?? 0.5),
         transition_direction: c.transition_direction })),
@@ -748,14 +753,14 @@
   // field being edited keeps its focus).
   function showThumbnail(result) {
     if (!result.asset_id || !(result.previews || []).includes("thumbnail")) return;
-    const url = data.thumbnail_url_template.replace("{id}", String(result.asset_id));
+    const url = previewUrl(data.thumbnail_url_template, result.asset_id);
     const swap = (holder, draggable) => {
       const thumb = holder && holder.querySelector(".thumb.placeholder");
       if (thumb) thumb.replaceWith(el("img", { src: url, alt: "", class: "thumb", ...(draggable ? { draggable: "false" } : {}) }));
     };
     data.clips.filter((a) => a.id === result.asset_id).forEach((a) => { a.thumbnail_url = url; });
     swap(document.querySelector(`#bin-grid .bin-item[data-asset-id="${result.asset_id}"]`), false);
-    const strip = (result.previews || []).includes("scrub_strip") ? data.strip_url_template.replace("{id}", String(result.asset_id)) : null;
+    const strip = (result.previews || []).includes("scrub_strip") ? previewUrl(data.strip_url_template, result.asset_id) : null;
     data.clips.filter((a) => a.id === result.asset_id).forEach((a) => { a.strip_url = strip || a.strip_url; });
     clips.forEach((c, i) => {
       if (c.info.id !== result.asset_id) return;

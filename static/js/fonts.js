@@ -7,11 +7,11 @@
 (function () {
   "use strict";
   if (!document.fonts || !document.fonts.addEventListener) return;
-  const SCRIPT_CHARS = /[\u1100-\u11ff\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff00-\uffef\u2300-\u23ff\u2600-\u27bf\u2b00-\u2bff]|[\ud83c-\ud83e][\udc00-\udfff]/;
+  const BEYOND_LATIN = /[^\u0000-\u024f]/;  // what the system's Latin fonts may lack: redrawing the rest costs nothing
   function redraw() {
     document.querySelectorAll("input[type=text], input:not([type]), input[type=search], textarea").forEach((field) => {
       const text = field.value;
-      if (!text || !SCRIPT_CHARS.test(text)) return;
+      if (!text || !BEYOND_LATIN.test(text)) return;
       try {
         field.setRangeText("\u200b", 0, 0, "preserve");
         void field.offsetWidth;  // laid out with it
