@@ -80,10 +80,16 @@
 
   let dragFrom = null;
 
+  // A transition belongs to its place on the timeline (the join between the Nth and the next
+  // clip, or into the end card), not to the clip before it: a moved clip leaves the joins as they were.
+  const JOIN_FIELDS = ["transition", "transition_duration", "transition_direction"];
+
   function moveClip(from, to) {
     if (to < 0 || to >= clips.length || from === to) return;
+    const joins = clips.map((c) => Object.fromEntries(JOIN_FIELDS.map((f) => [f, c[f]])));
     const [c] = clips.splice(from, 1);
     clips.splice(to, 0, c);
+    clips.forEach((clip, i) => Object.assign(clip, joins[i]));
     renderTimeline();
     markDirty();
   }

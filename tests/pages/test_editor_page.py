@@ -63,9 +63,21 @@ def test_the_timeline_keeps_keyboard_focus_on_a_moved_clip_and_refuses_a_zero_se
     focused = "document.activeElement.getAttribute('aria-label')"
     titles = "[...document.querySelectorAll('#timeline .clip-title')].map(t => t.textContent)"
 
+    join = "#timeline li.join[aria-label='Transition after clip 1']"
+    page.select_option(f"{join} .transition-kind", "wipe")
+    page.fill(f"{join} .transition-duration", "0.4")
+    page.dispatch_event(f"{join} .transition-duration", "change")
     page.focus('#timeline button[aria-label="Move clip 1 later"]')
     page.keyboard.press("Enter")
     assert page.evaluate(titles) == ["1. two", "2. one"] and page.evaluate(focused) == "Move clip 2 later"
+    # The wipe stays between the first and second clips: a transition belongs to its join, not to a clip.
+    assert page.locator(f"{join} .transition-kind").input_value() == "wipe"
+    assert page.locator(f"{join} .transition-duration").input_value() == "0.4"
+    page.click("#save")
+    page.wait_for_selector("#save-state:has-text('Saved')")
+    first_saved = composition.clips.get(position=0)
+    assert (first_saved.asset.title, first_saved.transition, first_saved.transition_duration) == ("two", "wipe", 0.4)
+    page.focus('#timeline button[aria-label="Move clip 2 later"]')
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Enter")  # "Move clip 2 earlier": back where it was, focus still on it
     assert page.evaluate(titles) == ["1. one", "2. two"] and page.evaluate(focused) == "Move clip 1 earlier"
@@ -100,7 +112,7 @@ def test_the_timeline_keeps_keyboard_focus_on_a_moved_clip_and_refuses_a_zero_se
     page.click("#save")
     page.wait_for_selector("#errors li")
     assert "0.1" in page.inner_text("#errors")  # a refusal, not a silent 0.5
-    assert composition.clips.get(position=0).transition_duration == 0.5
+    assert composition.clips.get(position=0).transition_duration == 0.4
 
 
 def test_a_click_on_a_clip_sets_what_each_platform_keeps_and_the_preview_shows_it(stack, page, tmp_path, media_root):
