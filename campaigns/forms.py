@@ -40,6 +40,14 @@ class UniverseForm(forms.ModelForm):
         self.fields["logo"].queryset = MediaAsset.objects.filter(workspace=workspace, kind=MediaAsset.Kind.IMAGE)
         self.fields["description"].widget.attrs["rows"] = 3
 
+    def clean_name(self):
+        # The name is unique per workspace, a field this form does not carry, so the model form skips the check.
+        name = self.cleaned_data["name"]
+        taken = Universe.objects.filter(workspace=self.instance.workspace, name=name).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(f"This workspace already has a universe named '{name}'.")
+        return name
+
 
 class ElementForm(forms.ModelForm):
     class Meta:

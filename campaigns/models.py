@@ -85,6 +85,8 @@ class Universe(models.Model):
                 raise ValidationError({"palette": f"'{colour}' is not a hex colour like #1a2b3c."}) from None
         if not isinstance(self.fonts, list):
             raise ValidationError({"fonts": "Fonts are a list of family names."})
+        if self.logo_id and self.workspace_id and self.logo.workspace_id != self.workspace_id:
+            raise ValidationError({"logo": "That image belongs to another workspace."})
 
 
 class Element(models.Model):

@@ -25,7 +25,12 @@ def workspace_list(*, user: Any) -> QuerySet[Workspace]:
 
 
 def membership_get(*, user: Any, workspace_id: Any) -> Membership | None:
-    if not getattr(user, "is_authenticated", False) or workspace_id is None:
+    if not getattr(user, "is_authenticated", False) or workspace_id is None or isinstance(workspace_id, bool):
+        return None
+    try:
+        # A workspace id comes from a form, a session or a JSON body: anything but a number is no workspace.
+        workspace_id = int(str(workspace_id))
+    except (TypeError, ValueError):
         return None
     return Membership.objects.filter(user=user, workspace_id=workspace_id).select_related("workspace").first()
 

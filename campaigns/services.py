@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
@@ -50,11 +51,19 @@ def universe_update(*, universe: Universe, **data: Any) -> Universe:
     return _save(universe, data)
 
 
+def _check_references(universe: Universe, reference_assets: Any) -> None:
+    # A reference image becomes a generated video's first frame: it must be the universe's workspace's own.
+    if any(asset.workspace_id != universe.workspace_id for asset in reference_assets or []):
+        raise ValidationError({"reference_assets": "A reference image belongs to another workspace."})
+
+
 def element_create(*, universe: Universe, reference_assets: list | None = None, **data: Any) -> Element:
+    _check_references(universe, reference_assets)
     return _save(Element(universe=universe), data, m2m={"reference_assets": reference_assets or []})
 
 
 def element_update(*, element: Element, reference_assets: list | None = None, **data: Any) -> Element:
+    _check_references(data.get("universe") or element.universe, reference_assets)
     return _save(element, data, m2m={"reference_assets": reference_assets} if reference_assets is not None else None)
 
 

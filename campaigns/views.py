@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from campaigns import selectors, services
@@ -22,6 +25,11 @@ def current_workspace(request, *, write: bool = False):
     return workspace
 
 
+def _can_write(request, workspace_id) -> bool:
+    # The object's workspace decides, not the switcher's: a link may lead to a workspace with another role.
+    return selectors.role_for(user=request.user, workspace_id=workspace_id) in selectors.WRITE_ROLES
+
+
 @login_required
 def dashboard(request):
     workspace = request.workspace
@@ -37,14 +45,24 @@ def workspace_switch(request):
     if membership is None:
         raise Http404("No such workspace.")
     request.session["workspace_id"] = membership.workspace_id
-    return redirect(request.POST.get("next") or "dashboard")
+    next_url = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        next_url = "dashboard"
+    return redirect(next_url)
 
 
 def _save_form(request, form, save, *, success_message: str):
     """Validate the form (model rules included), then write through the service; errors stay on the page."""
     if not form.is_valid():
         return None
-    obj = save(**form.cleaned_data)
+    try:
+        obj = save(**form.cleaned_data)
+    except ValidationError as exc:
+        # A rule the form could not check (a constraint across fields it does not have) is still a form error.
+        errors = exc.error_dict if hasattr(exc, "error_dict") else {None: exc.error_list}
+        for field, field_errors in errors.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+        return None
     messages.success(request, success_message)
     return obj
 
@@ -61,7 +79,9 @@ def universe_list(request):
 @login_required
 def universe_detail(request, pk):
     universe = selectors.scoped_get(Universe.objects.all(), user=request.user, pk=pk)
-    return render(request, "campaigns/universe_detail.html", {"universe": universe, "elements": universe.elements.all()})
+    return render(request, "campaigns/universe_detail.html", {
+        "universe": universe, "elements": universe.elements.all(), "can_write": _can_write(request, universe.workspace_id),
+    })
 
 
 @login_required
@@ -79,7 +99,8 @@ def universe_edit(request, pk=None):
         obj = _save_form(request, form, save, success_message="Universe saved.")
         if obj:
             return redirect("campaigns:universe-detail", pk=obj.pk)
-    return render(request, "campaigns/form.html", {"form": form, "title": "Edit universe" if instance else "New universe", "cancel_url": "campaigns:universe-list"}, status=400 if form.errors else 200)
+    return render(request, "campaigns/form.html", {"form": form, "title": "Edit universe" if instance else "New universe",
+        "cancel_url": reverse("campaigns:universe-detail", args=[instance.pk]) if instance else reverse("campaigns:universe-list")}, status=400 if form.errors else 200)
 
 
 # ---------------------------------------------------------------------------- elements
@@ -88,7 +109,9 @@ def universe_edit(request, pk=None):
 @login_required
 def element_detail(request, pk):
     element = selectors.scoped_get(Element.objects.select_related("universe"), user=request.user, path="universe__workspace", pk=pk)
-    return render(request, "campaigns/element_detail.html", {"element": element})
+    return render(request, "campaigns/element_detail.html", {
+        "element": element, "can_write": _can_write(request, element.universe.workspace_id),
+    })
 
 
 @login_required
@@ -108,7 +131,8 @@ def element_edit(request, universe_pk=None, pk=None):
         obj = _save_form(request, form, save, success_message="Element saved.")
         if obj:
             return redirect("campaigns:element-detail", pk=obj.pk)
-    return render(request, "campaigns/form.html", {"form": form, "title": f"Element of {universe.name}", "cancel_url": "campaigns:universe-list"}, status=400 if form.errors else 200)
+    return render(request, "campaigns/form.html", {"form": form, "title": f"Element of {universe.name}",
+        "cancel_url": reverse("campaigns:element-detail", args=[instance.pk]) if instance else reverse("campaigns:universe-detail", args=[universe.pk])}, status=400 if form.errors else 200)
 
 
 # ---------------------------------------------------------------------------- campaigns
@@ -124,7 +148,9 @@ def campaign_list(request):
 def campaign_detail(request, pk):
     campaign = selectors.scoped_get(Campaign.objects.select_related("universe"), user=request.user, pk=pk)
     jobs = job_list(user=request.user).filter(campaign=campaign)[:20]
-    return render(request, "campaigns/campaign_detail.html", {"campaign": campaign, "jobs": jobs})
+    return render(request, "campaigns/campaign_detail.html", {
+        "campaign": campaign, "jobs": jobs, "can_write": _can_write(request, campaign.workspace_id),
+    })
 
 
 @login_required
@@ -142,7 +168,8 @@ def campaign_edit(request, pk=None):
         obj = _save_form(request, form, save, success_message="Campaign saved.")
         if obj:
             return redirect("campaigns:campaign-detail", pk=obj.pk)
-    return render(request, "campaigns/form.html", {"form": form, "title": "Edit campaign" if instance else "New campaign", "cancel_url": "campaigns:campaign-list"}, status=400 if form.errors else 200)
+    return render(request, "campaigns/form.html", {"form": form, "title": "Edit campaign" if instance else "New campaign",
+        "cancel_url": reverse("campaigns:campaign-detail", args=[instance.pk]) if instance else reverse("campaigns:campaign-list")}, status=400 if form.errors else 200)
 
 
 def permission_denied(request, exception=None):
