@@ -130,6 +130,18 @@ class Plan:
         return max((c.estimate for c in self.candidates), default=Decimal("0"))
 
 
+def _embedded_model(model: str) -> ModelSpec | None:
+    # Embedded providers (animatic, local diffusers) declare their models in code, not in the catalogue.
+    for identifier in provider_identifiers():
+        try:
+            found = next((m for m in provider_class(identifier)().models() if m.name == model), None)
+        except (ApplicationError, ImportError, OSError, ValueError):  # not installed, or its model folder unreadable
+            continue
+        if found is not None:
+            return found
+    return None
+
+
 def model_refuse_retired(*, provider: str = "", model: str) -> ModelSpec | None:
     """Refuse a retired model before any call, naming its replacements. Returns its spec when known."""
     from generation.catalog import find_model
@@ -140,7 +152,7 @@ def model_refuse_retired(*, provider: str = "", model: str) -> ModelSpec | None:
             spec = next((m for m in provider_class(provider)().models() if m.name == model), None)
         except ApplicationError:
             spec = None
-    spec = spec or find_model(model)
+    spec = spec or find_model(model) or _embedded_model(model)
     if spec is not None and spec.lifecycle.is_retired:
         replacements = list(spec.lifecycle.replacements)
         when = f" on {spec.lifecycle.sunset.isoformat()}" if spec.lifecycle.sunset else ""
@@ -171,7 +183,14 @@ def plan_candidates(
     """The ordered providers/models able to serve `request`, with each one's worst-case estimate."""
     if model:
         spec = model_refuse_retired(provider=provider, model=model)
-        if not provider and spec is not None:
+        if spec is None:
+            # A misspelt model would otherwise be dropped without a word and the tier's first model used instead.
+            raise ApplicationError(
+                f"Unknown model '{model}'" + (f" for provider '{provider}'" if provider else "")
+                + "; GET /api/video/models lists the models.",
+                code="unknown_model", extra={"model": model},
+            )
+        if not provider:
             provider = spec.provider
     cooling = provider_cooling()
     candidates: list[Candidate] = []
