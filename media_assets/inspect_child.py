@@ -93,13 +93,23 @@ def _decode_window(container: Any, streams: list[Any], span: float, seen: dict[s
     return frames
 
 
+def _reason(exc: av.error.FFmpegError, path: str, *, at: str = "") -> str:
+    # People read this in the upload's refusal: FFmpeg's sentence, where it failed and its last log
+    # line, without the error number and the file name (a server path, or a function's name).
+    reason = (exc.strerror or type(exc).__name__).strip() + (f" at the {at}" if at else "")
+    log = exc.log
+    if log and log[2].strip():
+        reason = f"{reason} ({log[2].strip()})"
+    return reason.replace("file:" + path, "the file").replace(path, "the file")
+
+
 def inspect(request: dict[str, Any]) -> dict[str, Any]:
     path = request["path"]
     options = {"protocol_whitelist": "file", "format_whitelist": request.get("formats", "")}
     try:
         container = av.open("file:" + path, options=options)
     except av.error.FFmpegError as exc:
-        return {"ok": False, "error": str(exc).replace(path, "the file")}
+        return {"ok": False, "error": _reason(exc, path)}
     with container:
         decodable = [s for s in container.streams if s.type in ("video", "audio")]
         video = next((s for s in decodable if s.type == "video"), None)
@@ -117,17 +127,19 @@ def inspect(request: dict[str, Any]) -> dict[str, Any]:
         max_size = request.get("max_size")
         if video is not None and max_size and (video.codec_context.width > max_size[0] or video.codec_context.height > max_size[1]):
             decodable = []  # too large to decode safely: probed only, and the caller refuses it
+        window = "start"
         with av.logging.Capture() as logs:
             try:
                 head_frames = _decode_window(container, decodable, float(request.get("head", 1.0)), seen)
                 duration = float(fmt.get("duration") or 0)
                 if decodable and duration > 2 * float(request.get("tail", 1.0)):
+                    window = "end"
                     # Far past the end, backwards: the last keyframe, then decode to the end. A file cut
                     # short after a front moov (faststart) has no frames there.
                     container.seek(1 << 62, backward=True, any_frame=False, stream=video or decodable[0])
                     tail_frames = _decode_window(container, decodable, TAIL_MAX_SPAN, seen)
             except av.error.FFmpegError as exc:
-                error = str(exc).replace(path, "the file")
+                error = _reason(exc, path, at=window)
         serious = [message for level, _name, message in logs if level <= av.logging.ERROR]
         if error is None and serious:
             error = serious[-1].strip()
