@@ -10,12 +10,16 @@ relation that is provenance, not use (``ignore_reference_field``).
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
+from django.db import connection
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 
 from campaigns.selectors import scoped
 from media_assets.models import MediaAsset
@@ -28,6 +32,7 @@ class AssetReference:
     model: str  # app_label.ModelName
     pk: Any
     label: str
+    url: str = ""  # the page where people can see and change it, when there is one
 
 
 ReferenceChecker = Callable[[MediaAsset], Iterable[AssetReference]]
@@ -35,6 +40,15 @@ _checkers: list[ReferenceChecker] = []
 # Rows recording which request produced an asset: provenance, not use. Without these, every
 # generated asset would be "referenced" by its own request and retention could never expire it.
 _ignored: set[str] = {"generation.videogeneration.result_asset", "audio.audiorequest.asset"}
+# The page of a row that uses assets, by app_label.model: "Used by" links there, so that people can
+# remove the asset where it is used.
+ReferenceLink = Callable[[Any], str]
+_links: dict[str, ReferenceLink] = {
+    "campaigns.element": lambda element: reverse("campaigns:element-detail", args=[element.pk]),
+    "media_assets.composition": lambda composition: reverse("editor:composition-edit", args=[composition.pk]),
+    "media_assets.compositionclip": lambda clip: reverse("editor:composition-edit", args=[clip.composition_id]),
+    "media_assets.render": lambda render: reverse("editor:composition-edit", args=[render.composition_id]),
+}
 
 
 def register_reference_checker(checker: ReferenceChecker) -> ReferenceChecker:
@@ -69,8 +83,12 @@ def asset_references(*, asset: MediaAsset, limit: int = 20) -> list[AssetReferen
     for field in _relation_fields():
         model = field.model
         verbose = str(field.verbose_name)
+        link = _links.get(model._meta.label_lower)
         for obj in model._default_manager.filter(**{field.name: asset})[:limit]:
-            found.append(AssetReference(model=model._meta.label, pk=obj.pk, label=f"{model._meta.verbose_name.capitalize()} '{obj}' ({verbose})"))
+            found.append(AssetReference(
+                model=model._meta.label, pk=obj.pk, label=f"{model._meta.verbose_name.capitalize()} '{obj}' ({verbose})",
+                url=link(obj) if link else "",
+            ))
     for checker in _checkers:
         found.extend(checker(asset))
     return found
@@ -135,17 +153,36 @@ def asset_list(
     if search:
         terms = Q()
         for word in search.split()[:6]:
-            terms &= Q(title__icontains=word) | Q(original_name__icontains=word) | Q(tags__icontains=word)
+            tagged = _ids_with_tags(qs, word, lambda tag, word=word.lower(): word in tag)
+            terms &= _text_contains("title", word) | _text_contains("original_name", word) | Q(pk__in=tagged)
         qs = qs.filter(terms)
     return qs
 
 
+def _text_contains(field: str, word: str) -> Q:
+    # SQLite's LIKE folds the case of ASCII letters only ("été" would miss "Été"); its REGEXP is
+    # Python's re, which folds every letter.
+    if connection.vendor == "sqlite" and not word.isascii():
+        return Q(**{f"{field}__iregex": re.escape(word)})
+    return Q(**{f"{field}__icontains": word})
+
+
+def _ids_with_tags(qs: QuerySet[MediaAsset], text: str, test: Callable[[str], bool]) -> list[int]:
+    """Ids of ``qs`` with a tag passing ``test`` (given the tag lower-cased); ``text`` is in that tag.
+
+    JSON lookups differ by database (no "contains" on SQLite), so a match on the JSON text narrows
+    and ``test`` decides: the text alone would also match the JSON's quotes, commas and escapes.
+    SQLite keeps non-ASCII letters escaped ("\\u00e9t\\u00e9"), PostgreSQL as they are: either spelling narrows.
+    """
+    text = text.lower()
+    escaped = json.dumps(text)[1:-1]
+    narrowing = Q(tags__icontains=text) | Q(tags__icontains=escaped) if escaped != text else Q(tags__icontains=text)
+    return [pk for pk, tags in qs.filter(narrowing).values_list("pk", "tags") if any(test(str(t).lower()) for t in tags or [])]
+
+
 def _with_tag(qs: QuerySet[MediaAsset], tag: str) -> QuerySet[MediaAsset]:
-    # JSON "contains" is not supported on SQLite; a text match narrows, then an exact check decides.
     tag = tag.strip().lower()
-    narrowed = qs.filter(tags__icontains=tag)
-    ids = [pk for pk, tags in narrowed.values_list("pk", "tags") if tag in [str(t).lower() for t in tags or []]]
-    return qs.filter(pk__in=ids)
+    return qs.filter(pk__in=_ids_with_tags(qs, tag, lambda t: t == tag))
 
 
 def asset_tags(*, user: Any, workspace: Any) -> list[str]:

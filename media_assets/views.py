@@ -44,7 +44,10 @@ def asset_list(request):
 def _render_library(request, workspace, *, upload_form=None, upload_errors=(), status=200):
     tags = selectors.asset_tags(user=request.user, workspace=workspace)
     filters = AssetFilterForm(request.GET or None, workspace=workspace, tags=tags, auto_id="filter_%s")
-    data = filters.cleaned_data if filters.is_valid() else {}
+    # A stale value (a tag no file has any more, another workspace's campaign) drops that filter
+    # only: the others still apply, as the form shows them.
+    filters.is_valid()  # fills cleaned_data with the fields that are valid
+    data = getattr(filters, "cleaned_data", {})
     assets = selectors.asset_list(
         user=request.user,
         workspace=workspace,
@@ -66,6 +69,7 @@ def _render_library(request, workspace, *, upload_form=None, upload_errors=(), s
         "upload_errors": upload_errors,
         "query": query.urlencode(),
         "max_upload_mib": services.media_limits().max_bytes // 1024**2,
+        "max_upload_bytes": services.media_limits().max_bytes,
     }
     return render(request, "media_assets/library.html", context, status=status)
 

@@ -51,8 +51,16 @@
     zone.addEventListener("drop", (e) => enqueue(e.dataTransfer.files));
     zone.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); picker.click(); } });
 
+    // A file over the cap is refused before its bytes are sent (the server would refuse it only
+    // once all of them had arrived).
+    const maxBytes = Number(form.dataset.maxBytes) || 0;
+
     function enqueue(files) {
-      Array.from(files).forEach((file) => { queue.push({ file, row: addRow(file) }); });
+      Array.from(files).forEach((file) => {
+        const row = addRow(file);
+        if (maxBytes && file.size > maxBytes) refuse(row, `${file.name}: the file is larger than the ${mib(maxBytes)} MiB upload limit.`);
+        else queue.push({ file, row });
+      });
       pump();
     }
 
@@ -139,6 +147,10 @@
       setProgress(row, 100, `Refused: ${reason}`);
     }
   });
+
+  function mib(bytes) {
+    return (bytes / 1024 ** 2).toLocaleString("en", { maximumFractionDigits: 0 });
+  }
 
   function humanSize(n) {
     const units = ["bytes", "KB", "MB", "GB"];
