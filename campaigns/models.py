@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a hex colour like #1a2b3c.")
+FONT_NAME_MAX_LENGTH = 80
 
 
 class Workspace(models.Model):
@@ -83,8 +84,13 @@ class Universe(models.Model):
                 hex_colour(colour)
             except ValidationError:
                 raise ValidationError({"palette": f"'{colour}' is not a hex colour like #1a2b3c."}) from None
-        if not isinstance(self.fonts, list):
+        if not isinstance(self.fonts, list) or any(not isinstance(f, str) for f in self.fonts):
             raise ValidationError({"fonts": "Fonts are a list of family names."})
+        for font in self.fonts:
+            if len(font) > FONT_NAME_MAX_LENGTH:
+                raise ValidationError(
+                    {"fonts": f"A font name has at most {FONT_NAME_MAX_LENGTH} characters; '{font[:30]}…' has {len(font)}."}
+                )
         if self.logo_id and self.workspace_id and self.logo.workspace_id != self.workspace_id:
             raise ValidationError({"logo": "That image belongs to another workspace."})
 
@@ -191,6 +197,11 @@ class Campaign(models.Model):
     @property
     def remaining(self) -> Decimal:
         return self.budget - self.spent - self.reserved
+
+    @property
+    def target_platform_labels(self) -> list[str]:
+        labels = dict(PLATFORM_CHOICES)
+        return [labels.get(key, key) for key in self.target_platforms or []]
 
     @property
     def budget_used_percent(self) -> int:

@@ -78,7 +78,7 @@ def universe_list(request):
 
 @login_required
 def universe_detail(request, pk):
-    universe = selectors.scoped_get(Universe.objects.all(), user=request.user, pk=pk)
+    universe = selectors.scoped_get(Universe.objects.select_related("logo"), user=request.user, pk=pk)
     return render(request, "campaigns/universe_detail.html", {
         "universe": universe, "elements": universe.elements.all(), "can_write": _can_write(request, universe.workspace_id),
     })
