@@ -10,7 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaigns import selectors, services
-from campaigns.models import ASPECT_RATIO_CHOICES, PLATFORM_CHOICES, Campaign, Element, Universe, Workspace
+from campaigns.models import (
+    ASPECT_RATIO_CHOICES, FONT_NAME_MAX_LENGTH, PLATFORM_CHOICES, Campaign, Element, Universe, Workspace,
+)
 from media_assets.models import MediaAsset
 from mediastudio.lib.api import StudioPagination
 
@@ -63,7 +65,9 @@ class _ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 class UniverseSerializer(serializers.ModelSerializer):
     logo = _ScopedPrimaryKeyRelatedField(queryset=MediaAsset.objects.filter(kind="image"), required=False, allow_null=True)
     palette = serializers.ListField(child=serializers.RegexField(r"^#[0-9a-fA-F]{6}$"), required=False)
-    fonts = serializers.ListField(child=serializers.CharField(max_length=80), required=False)
+    # Each name's length is the model's rule (Universe.clean), which the form applies too.
+    fonts = serializers.ListField(child=serializers.CharField(), required=False,
+                                  help_text=f"Font family names, headline first; at most {FONT_NAME_MAX_LENGTH} characters each.")
 
     class Meta:
         model = Universe
