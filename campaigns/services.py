@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -72,10 +72,25 @@ def campaign_create(*, workspace: Workspace, **data: Any) -> Campaign:
     return _save(Campaign(workspace=workspace), data)
 
 
+@transaction.atomic
 def campaign_update(*, campaign: Campaign, **data: Any) -> Campaign:
-    # spent and reserved are the budget ledger's, never a form's.
+    """Change a campaign. A new budget may not be below what is already spent plus reserved."""
+    # spent and reserved are the budget ledger's, never a form's. Jobs move them under this row lock
+    # while the form is open, so they are read afresh here rather than written back as the edit found them.
     data.pop("spent", None)
     data.pop("reserved", None)
+    stored = Campaign.objects.select_for_update().values("budget", "spent", "reserved").get(pk=campaign.pk)
+    campaign.spent, campaign.reserved = stored["spent"], stored["reserved"]
+    budget = data.get("budget")
+    committed = stored["spent"] + stored["reserved"]
+    # An unchanged budget passes, so that an overspent campaign can still be renamed or paused.
+    if budget is not None and budget != stored["budget"] and budget < committed:
+        currency = data.get("currency") or campaign.currency
+        least = committed.quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+        raise ValidationError({"budget": (
+            f"The budget cannot be below what is already committed: spent {currency} {stored['spent']:.2f}, "
+            f"reserved {currency} {stored['reserved']:.2f}; it must be at least {currency} {least}."
+        )})
     return _save(campaign, data)
 
 
