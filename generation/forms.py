@@ -17,7 +17,8 @@ class GenerateForm(forms.Form):
                               widget=forms.NumberInput(attrs={"type": "range", "min": 0, "max": 100, "step": 1}))
     camera_move = forms.ChoiceField(required=False, choices=[("", "Suggested by the mood")] + [(k, m.label) for k, m in strategy.CAMERA_MOVES.items()])
     lighting = forms.ChoiceField(required=False, choices=[("", "Suggested by the mood")] + [(k, m.label) for k, m in strategy.LIGHTINGS.items()])
-    campaign = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    campaign = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, error_messages={
+        "invalid_choice": "That campaign is no longer in this workspace (deleted, or the workspace was switched): choose another."})
     elements = forms.TypedMultipleChoiceField(required=False, coerce=int, widget=forms.CheckboxSelectMultiple)
     image = forms.ImageField(required=False, help_text="Or upload a product photo to animate.")
     platform = forms.ChoiceField(required=False, choices=[("", "No platform")] + list(PLATFORM_CHOICES))
