@@ -21,6 +21,7 @@ from campaigns.models import PLATFORM_CHOICES, Campaign, Element
 from generation import selectors, services, strategy
 from generation.models import VideoAttempt, VideoBatch, VideoGeneration
 from media_assets.models import MediaAsset
+from mediastudio.jobs.models import Job
 from mediastudio.lib.api import StudioPagination
 from mediastudio.lib.exceptions import ApplicationError
 from mediastudio.lib.providers import ProviderError
@@ -141,6 +142,11 @@ def _out(generation: VideoGeneration, *, code: int = 200) -> Response:
     return Response(GenerationOutputSerializer(generation).data, status=code)
 
 
+def _workspace_id(request: Any, campaign: Campaign | None) -> Any:
+    # A campaign names its workspace: a user of several workspaces need not say it again (nor have it switched to).
+    return request.data.get("workspace") or (campaign.workspace_id if campaign is not None else None)
+
+
 def _spec_kwargs(data: dict[str, Any]) -> dict[str, Any]:
     out = dict(data)
     out["elements"] = list(out.get("elements") or [])
@@ -184,7 +190,7 @@ class VideoGenerateApi(APIView):
         serializer = self.VideoGenerateInput(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        workspace = workspace_for_create(request, request.data.get("workspace"))
+        workspace = workspace_for_create(request, _workspace_id(request, data.get("campaign")))
         key = request.headers.get("Idempotency-Key", "") or data.pop("idempotency_key", "")
         data.pop("idempotency_key", None)
         data.pop("workspace", None)
@@ -208,7 +214,7 @@ class VideoJobListApi(APIView):
     @extend_schema(
         operation_id="video_jobs_list",
         parameters=[
-            OpenApiParameter("status", str, enum=["queued", "running", "succeeded", "failed", "canceled"]),
+            OpenApiParameter("status", str, enum=Job.Status.values),
             OpenApiParameter("campaign", int),
             OpenApiParameter("workspace", int),
         ],
@@ -216,8 +222,11 @@ class VideoJobListApi(APIView):
     )
     def get(self, request):
         qs = selectors.generation_list(user=request.user).prefetch_related("attempts")
-        if request.query_params.get("status"):
-            qs = qs.filter(job__status=request.query_params["status"])
+        wanted = request.query_params.get("status")
+        if wanted:
+            if wanted not in Job.Status.values:
+                raise serializers.ValidationError({"status": [f"'{wanted}' is not a status: one of {', '.join(Job.Status.values)}."]})
+            qs = qs.filter(job__status=wanted)
         for field in ("campaign", "workspace"):
             value = request.query_params.get(field)
             if value:
@@ -308,8 +317,8 @@ class _GroupApi(APIView):
         serializer = self.InputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        workspace = workspace_for_create(request, request.data.get("workspace"))
         campaign = data.pop("campaign", None)
+        workspace = workspace_for_create(request, _workspace_id(request, campaign))
         items = self.items(data, request)
         if data.get("dry_run"):
             return Response(services.batch_estimate(items=items, campaign=campaign))
