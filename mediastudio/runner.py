@@ -93,20 +93,23 @@ class Supervisor:
         return process
 
     def stop(self) -> None:
+        """Stops the children one by one, last started first: the worker still has its Redis while it
+        shuts down (stopped together, the worker hung on the vanished broker until it was killed)."""
         if self.stopping:
             return
         self.stopping = True
         for name, process in reversed(self.children):
-            if process.poll() is None:
-                log(f"stopping {name}")
-                try:
-                    os.killpg(process.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        deadline = time.monotonic() + 10
-        for name, process in reversed(self.children):
+            if process.poll() is not None:
+                continue
+            log(f"stopping {name}")
             try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                # The child alone: it stops its own children (the worker's cluster stops its processes
+                # in order; signalled all at once, they left the cluster waiting for them).
+                process.send_signal(signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+            try:
+                process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 log(f"{name} did not stop in time; killing it")
                 try:

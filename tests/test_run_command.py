@@ -1,5 +1,5 @@
 """The README's run command itself: it comes up on the embedded defaults, the printed login works,
-and stopping it leaves no child process behind."""
+and stopping it stops each child cleanly and leaves no process behind."""
 
 import os
 import re
@@ -77,7 +77,10 @@ def test_the_run_command_serves_the_studio_and_stops_cleanly(tmp_path):
     finally:
         runner.send_signal(signal.SIGTERM)
         runner.wait(30)
+    stopping = runner.stdout.read()
     time.sleep(0.5)
     left = [pid for pid in children if alive(pid)]
     assert left == [], f"children still running: {left}"
     assert runner.returncode == 0
+    # Each child stopped of itself (the worker while its Redis still ran), none had to be killed.
+    assert "stopping worker" in stopping and "did not stop in time" not in stopping, stopping
