@@ -14,6 +14,7 @@ from campaigns import selectors as campaign_selectors
 from campaigns.apis import workspace_for_create
 from campaigns.models import Campaign, Element
 from media_assets import selectors, services
+from media_assets.forms import AssetListFilterForm
 from media_assets.models import MediaAsset
 from media_assets.storage import install_upload_handler
 from media_assets.validation import MediaRejected
@@ -59,6 +60,21 @@ class AssetOutputSerializer(serializers.ModelSerializer):
         }
 
 
+class AssetUploadOutputSerializer(AssetOutputSerializer):
+    duplicate = serializers.SerializerMethodField(help_text="The same bytes were already in the workspace: this is that asset.")
+    note = serializers.SerializerMethodField(help_text="For a duplicate, what the upload added to it (tags, a campaign) or kept.")
+
+    class Meta(AssetOutputSerializer.Meta):
+        fields = [*AssetOutputSerializer.Meta.fields, "duplicate", "note"]
+        read_only_fields = fields
+
+    def get_duplicate(self, obj) -> bool:
+        return not self.context["upload"].created
+
+    def get_note(self, obj) -> str:
+        return self.context["upload"].note
+
+
 class AssetUploadInputSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="The media file (video, audio, PNG/JPEG/WebP image), validated by content.")
     workspace = serializers.IntegerField(required=False, help_text="Defaults to your only (or current) workspace.")
@@ -96,11 +112,6 @@ LIST_FILTERS = [
 ]
 
 
-def _int_param(request, name):
-    value = request.query_params.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 class AssetListApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
@@ -109,22 +120,23 @@ class AssetListApi(APIView):
         self.upload_handler = install_upload_handler(request) if request.method == "POST" else None
         return super().initialize_request(request, *args, **kwargs)
 
-    @extend_schema(operation_id="assets_list", parameters=LIST_FILTERS, responses=AssetOutputSerializer(many=True))
+    @extend_schema(operation_id="assets_list", parameters=LIST_FILTERS, responses={200: AssetOutputSerializer(many=True), 400: ERROR_SCHEMA})
     def get(self, request):
-        params = request.query_params
+        filters = AssetListFilterForm(request.query_params, user=request.user)
+        if not filters.is_valid():
+            raise serializers.ValidationError({name: list(errors) for name, errors in filters.errors.items()})
+        data = filters.cleaned_data
         qs = selectors.asset_list(
             user=request.user,
-            workspace=_int_param(request, "workspace"),
-            kind=params.get("kind", ""),
-            source=params.get("source", ""),
-            status=params.get("status", ""),
-            campaign=_int_param(request, "campaign"),
-            element=_int_param(request, "element"),
-            tag=params.get("tag", ""),
-            search=params.get("q", ""),
+            workspace=data["workspace"],
+            kind=data["kind"],
+            source=data["source"],
+            status=data["status"],
+            campaign=data["campaign"],
+            element=data["element"],
+            tag=data["tag"],
+            search=data["q"],
         )
-        if "workspace" in params and _int_param(request, "workspace") is None:
-            qs = qs.none()
         paginator = StudioPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(AssetOutputSerializer(page, many=True, context={"request": request}).data)
@@ -132,8 +144,11 @@ class AssetListApi(APIView):
     @extend_schema(
         operation_id="assets_upload",
         request={"multipart/form-data": AssetUploadInputSerializer},
-        responses={201: AssetOutputSerializer, 200: AssetOutputSerializer, 400: ERROR_SCHEMA},
-        description="Upload one file. The same bytes already in the workspace return the existing asset (200).",
+        responses={201: AssetUploadOutputSerializer, 200: AssetUploadOutputSerializer, 400: ERROR_SCHEMA},
+        description=(
+            "Upload one file. The same bytes already in the workspace return the existing asset (200, `duplicate`), "
+            "with the upload's tags added and its campaign and element set where it had none (`note` says what changed)."
+        ),
     )
     def post(self, request):
         data = request.data  # parses the body through the capped handler
@@ -143,9 +158,8 @@ class AssetListApi(APIView):
         serializer.is_valid(raise_exception=True)
         validated = serializer.validated_data
         workspace = workspace_for_create(request, validated.get("workspace"))
-        before = MediaAsset.objects.filter(workspace=workspace).count()
         try:
-            asset = services.asset_ingest_upload(
+            result = services.asset_ingest_upload(
                 workspace=workspace,
                 uploaded_file=validated["file"],
                 user=request.user,
@@ -155,10 +169,9 @@ class AssetListApi(APIView):
             )
         except MediaRejected as exc:
             raise ApplicationError(exc.message, code="media_rejected", extra={"reason": exc.reason_code}) from exc
-        created = MediaAsset.objects.filter(workspace=workspace).count() > before
         return Response(
-            AssetOutputSerializer(asset, context={"request": request}).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            AssetUploadOutputSerializer(result.asset, context={"request": request, "upload": result}).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
 
 

@@ -17,6 +17,10 @@ def preview_upload_to(instance: "MediaAsset", filename: str) -> str:
     return f"ws{instance.workspace_id}/previews/{instance.uuid}/{filename}"
 
 
+# What a subtitle file's recognised format (metadata["format"]) is called on the pages.
+SUBTITLE_FORMAT_LABELS = {"srt": "SRT", "vtt": "WebVTT", "ass": "ASS"}
+
+
 class MediaAsset(models.Model):
     class Kind(models.TextChoices):
         VIDEO = "video", "Video"
@@ -93,6 +97,13 @@ class MediaAsset(models.Model):
         total = int(round(self.duration))
         hours, rest = divmod(total, 3600)
         return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+    @property
+    def subtitle_format(self) -> str:
+        """SRT, WebVTT or ASS for a subtitle file (as its content was recognised), else ""."""
+        if self.kind != self.Kind.SUBTITLE:
+            return ""
+        return SUBTITLE_FORMAT_LABELS.get(str((self.metadata or {}).get("format", "")), "")
 
     @property
     def stored_names(self) -> list[str]:

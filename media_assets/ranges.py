@@ -113,13 +113,15 @@ def range_response(
     *,
     filename: str | None = None,
     attachment: bool = False,
+    head: bool = False,
 ) -> StreamingHttpResponse | HttpResponse:
     """Build a Django response for a full (200), partial (206) or refused (416) request.
 
     ``request_headers`` may be ``request.headers``, ``request.META`` or a dict.
     Headers: Accept-Ranges, Content-Length, Content-Range (206/416),
     X-Content-Type-Options: nosniff, Content-Disposition when a filename is
-    given or ``attachment`` is set.
+    given or ``attachment`` is set.  With ``head`` (a HEAD request) the same
+    headers come with no body, and the file is not read.
     """
     from django.http import HttpResponse, StreamingHttpResponse
     from django.utils.http import content_disposition_header
@@ -135,11 +137,17 @@ def range_response(
             path_or_file.close()
         return refused
     start, end = byte_range if byte_range else (0, size - 1)
-    response = StreamingHttpResponse(
-        _closing(iter_file_range(path_or_file, start, end), path_or_file),
-        status=206 if byte_range else 200,
-        content_type=content_type,
-    )
+    status = 206 if byte_range else 200
+    response: StreamingHttpResponse | HttpResponse
+    if head:
+        # Servers drop a HEAD answer's body, but a streamed one would still be read to the end.
+        response = HttpResponse(status=status, content_type=content_type)
+        if not isinstance(path_or_file, (str, os.PathLike)):
+            path_or_file.close()
+    else:
+        response = StreamingHttpResponse(
+            _closing(iter_file_range(path_or_file, start, end), path_or_file), status=status, content_type=content_type
+        )
     response["Content-Length"] = str(max(0, end - start + 1))
     if byte_range:
         response["Content-Range"] = f"bytes {start}-{end}/{size}"

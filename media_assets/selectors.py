@@ -195,3 +195,34 @@ def asset_tags(*, user: Any, workspace: Any) -> list[str]:
 
 def asset_by_sha(*, workspace: Any, sha256: str) -> MediaAsset | None:
     return MediaAsset.objects.filter(workspace=workspace, sha256=sha256).first()
+
+
+@dataclass(frozen=True)
+class SubtitleCue:
+    start: float
+    end: float
+    text: str
+
+    @property
+    def span(self) -> str:
+        return f"{_clock(self.start)}–{_clock(self.end)}"
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds * 1000), 60_000)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{rest / 1000:06.3f}" if hours else f"{minutes}:{rest / 1000:06.3f}"
+
+
+def asset_subtitle_cues(*, asset: MediaAsset, limit: int = 200) -> tuple[list[SubtitleCue], int]:
+    """The first ``limit`` cues of a subtitle file, read as the editor reads them for captions,
+    and how many cues it has."""
+    from media_assets.editor_services import parse_subtitles  # loads the render stack: only when asked
+
+    try:
+        with asset.file.open("rb") as fh:
+            text = fh.read().decode("utf-8-sig", errors="replace")
+    except OSError:  # the stored file is gone: the page says no cues could be read
+        return [], 0
+    cues = parse_subtitles(text)
+    return [SubtitleCue(start, end, body) for start, end, body in cues[:limit]], len(cues)

@@ -161,18 +161,31 @@ def asset_create_from_file(
     return asset
 
 
+@dataclass(frozen=True)
+class UploadResult:
+    """What asset_ingest_upload did: stored a new asset, or found the same bytes already in the
+    workspace (``created`` False) and added the upload's tags and links to it, as ``note`` says."""
+
+    asset: MediaAsset
+    created: bool
+    note: str = ""
+
+
 def asset_ingest_upload(
     *, workspace: Any, uploaded_file: Any, user: Any, campaign: Any = None, element: Any = None, tags: Iterable[str] = ()
-) -> MediaAsset:
+) -> UploadResult:
     """Store an uploaded file (a Django UploadedFile) and start its ingest job.
 
     The upload is validated from disk (a file held in memory is first streamed to a temp file);
     a refusal raises MediaRejected and leaves no file and no row.  Loudness and previews are made
     by the ingest job, whose progress the Library shows live.  A file named ``.srt``, ``.vtt`` or
     ``.ass`` is a caption track: checked as UTF-8 subtitles of that kind, stored ready (it has no
-    previews), with no ingest job.
+    previews), with no ingest job.  The same bytes already in the workspace are not stored again:
+    that asset gets the upload's tags, and its campaign and element where it had none (it is never
+    moved from one campaign or element to another).
     """
     _check_links(workspace=workspace, campaign=campaign, element=element)
+    tags = _clean_tags(tags)
     declared = os.path.basename(getattr(uploaded_file, "name", "") or "upload")[:255]
     copied: Path | None = None
     if hasattr(uploaded_file, "temporary_file_path"):
@@ -202,15 +215,44 @@ def asset_ingest_upload(
             metadata={},
             reencoded=validated.kind == "image",
             status=MediaAsset.Status.READY if subtitle else MediaAsset.Status.INGESTING,
-            tags=_clean_tags(tags),
+            tags=tags,
         )
     finally:
         cleaned.unlink(missing_ok=True)
         if copied is not None:
             copied.unlink(missing_ok=True)
-    if created and not subtitle:
+    if not created:
+        return _merge_into_duplicate(asset=asset, tags=tags, campaign=campaign, element=element)
+    if not subtitle:
         _start_ingest_job(asset=asset, user=user)
-    return asset
+    return UploadResult(asset=asset, created=True)
+
+
+def _merge_into_duplicate(*, asset: MediaAsset, tags: list[str], campaign: Any, element: Any) -> UploadResult:
+    with transaction.atomic():
+        locked = MediaAsset.objects.select_for_update().get(pk=asset.pk)  # no select_related: PostgreSQL locks no outer join
+        said: list[str] = []
+        fields = ["updated_at"]
+        merged = _clean_tags([*locked.tags, *tags])
+        added = [tag for tag in merged if tag not in locked.tags]
+        if added:
+            said.append(f"added the tag{'s' if len(added) > 1 else ''} {', '.join(added)}")
+            locked.tags = merged
+            fields.append("tags")
+        for name, wanted in (("campaign", campaign), ("element", element)):
+            current = getattr(locked, name)
+            if wanted is None or current == wanted:
+                continue
+            if current is None:
+                setattr(locked, name, wanted)
+                fields.append(name)
+                said.append(f"linked to the {name} \"{wanted}\"")
+            else:
+                said.append(f"kept in the {name} \"{current}\", not moved to \"{wanted}\"")
+        if len(fields) > 1:
+            locked.save(update_fields=fields)
+    note = "Already in the library" + (": " + "; ".join(said) if said else "") + "."
+    return UploadResult(asset=locked, created=False, note=note)
 
 
 def _store(
@@ -568,11 +610,16 @@ def asset_variant_name(*, asset: MediaAsset, variant: str) -> str:
 
 
 def asset_download_name(*, asset: MediaAsset, variant: str = "file") -> str:
-    """A download file name whose extension comes from the content, not from the upload's name."""
+    """The name a download is saved under: the title (as renamed) or else the original name, with
+    the extension of the stored content, not the upload's.  Quotes, slashes and control characters
+    become "_"; other letters stay (Content-Disposition sends a non-ASCII name as filename*=)."""
     name = asset_variant_name(asset=asset, variant=variant)
     ext = name.rsplit(".", 1)[-1] if "." in name else "bin"
-    stem = os.path.splitext(asset.original_name or asset.title or str(asset.uuid))[0]
-    stem = re.sub(r"[^\w .-]+", "_", stem).strip(" .") or str(asset.uuid)
+    stem = asset.title.strip() or os.path.splitext(asset.original_name)[0]
+    if stem.lower().endswith(f".{ext}"):  # a title typed with its extension
+        stem = stem[: -len(ext) - 1]
+    stem = re.sub(r'[\x00-\x1f\x7f"\\/:*?<>|]+', "_", stem)
+    stem = " ".join(stem.split()).strip(" .")[:150] or str(asset.uuid)
     return f"{stem}{'' if variant == 'file' else '-' + variant.replace('_', '-')}.{ext}"
 
 
@@ -745,6 +792,7 @@ def _cleanup_expired(*, now: dt.datetime, report: CleanupReport, tick: CleanupPr
 __all__ = [
     "AssetInUse",
     "CleanupReport",
+    "UploadResult",
     "asset_create_from_file",
     "asset_delete",
     "asset_ingest",

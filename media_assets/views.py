@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from campaigns.selectors import scoped_get
 from campaigns.views import current_workspace
@@ -25,6 +25,7 @@ from media_assets.validation import MediaRejected
 from mediastudio.lib.exceptions import ApplicationError
 
 PAGE_SIZE = 48
+SUBTITLE_CUES_SHOWN = 200
 
 
 def _wants_json(request) -> bool:
@@ -88,7 +89,7 @@ def _asset_upload(request, handler):
     form = AssetUploadForm(request.POST, request.FILES, workspace=workspace)
     files = request.FILES.getlist("files") + request.FILES.getlist("file")
     errors: list[dict[str, str]] = []
-    created: list[MediaAsset] = []
+    results: list[services.UploadResult] = []
     if handler.refused:
         errors.append({"name": "", "reason": "too_big", "message": handler.refused})
     if not form.is_valid():
@@ -98,7 +99,7 @@ def _asset_upload(request, handler):
     else:
         for uploaded in files:
             try:
-                created.append(
+                results.append(
                     services.asset_ingest_upload(
                         workspace=workspace,
                         uploaded_file=uploaded,
@@ -112,25 +113,30 @@ def _asset_upload(request, handler):
                 errors.append({"name": uploaded.name, "reason": exc.reason_code, "message": exc.message})
             except ApplicationError as exc:
                 errors.append({"name": uploaded.name, "reason": exc.code, "message": exc.message})
-    status = 400 if errors and not created else 200
+    status = 400 if errors and not results else 200
     if _wants_json(request):
         return JsonResponse(
             {
                 "assets": [
                     {
-                        "id": a.pk,
-                        "status": a.status,
-                        "url": reverse("media_assets:asset-detail", kwargs={"pk": a.pk}),
-                        "card_html": render_to_string("media_assets/_asset_card.html", {"asset": a}, request=request),
+                        "id": r.asset.pk,
+                        "status": r.asset.status,
+                        "duplicate": not r.created,
+                        "note": r.note,
+                        "url": reverse("media_assets:asset-detail", kwargs={"pk": r.asset.pk}),
+                        "card_html": render_to_string("media_assets/_asset_card.html", {"asset": r.asset}, request=request),
                     }
-                    for a in created
+                    for r in results
                 ],
                 "errors": errors,
             },
             status=status,
         )
-    for asset in created:
-        messages.success(request, f"Uploaded {asset.display_name}.")
+    for r in results:
+        if r.created:
+            messages.success(request, f"Uploaded {r.asset.display_name}.")
+        else:
+            messages.info(request, f"{r.asset.display_name}: {r.note}")
     if errors:
         return _render_library(request, workspace, upload_form=form, upload_errors=errors, status=status)
     return redirect("media_assets:asset-list")
@@ -158,6 +164,8 @@ def _render_detail(request, asset, *, form=None, status=200):
         "references": selectors.asset_references(asset=asset),
         "job": asset.ingest_job,
     }
+    if asset.kind == MediaAsset.Kind.SUBTITLE:
+        context["cues"], context["cue_count"] = selectors.asset_subtitle_cues(asset=asset, limit=SUBTITLE_CUES_SHOWN)
     return render(request, "media_assets/detail.html", context, status=status)
 
 
@@ -228,6 +236,7 @@ def _stream(request, pk: int, variant: str):
         services.asset_content_type(asset=asset, variant=variant),
         filename=services.asset_download_name(asset=asset, variant=variant),
         attachment=not services.asset_serves_inline(asset=asset, variant=variant),
+        head=request.method == "HEAD",
     )
     # Content-addressed keys never change; a sandbox keeps a hostile byte sequence from running.
     response["Cache-Control"] = "private, max-age=86400"
@@ -236,12 +245,12 @@ def _stream(request, pk: int, variant: str):
     return response
 
 
-@require_GET
+@require_safe  # GET and HEAD: players and download managers ask HEAD for the size first
 def asset_file(request, pk):
     return _stream(request, pk, "file")
 
 
-@require_GET
+@require_safe
 def asset_preview(request, pk, variant):
     if variant not in services.PREVIEW_FIELDS:
         raise Http404("Not found.")

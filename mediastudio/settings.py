@@ -280,6 +280,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets several serializers share (an asset's kind and status in a listing and in an upload's answer).
+    "ENUM_NAME_OVERRIDES": {
+        "AssetKindEnum": "media_assets.models.MediaAsset.Kind",
+        "AssetStatusEnum": "media_assets.models.MediaAsset.Status",
+    },
 }
 
 LOGGING = {

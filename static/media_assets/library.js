@@ -115,10 +115,11 @@
             body.assets.forEach((a) => {
               const old = grid.querySelector(`.asset-card[data-asset-id="${a.id}"]`);
               if (old) old.remove();  // the same bytes were already here: one card
-              else countAdded(1);
+              if (!a.duplicate) countAdded(1);
               grid.insertAdjacentHTML("afterbegin", a.card_html);
               item.row.dataset.assetId = String(a.id);  // the ingest job's end updates the state below
-              setProgress(item.row, 100, old ? "Already in the library"
+              // A duplicate's note says what the upload added to it (tags, a campaign) or kept.
+              setProgress(item.row, 100, a.duplicate ? a.note
                 : a.status === "ready" ? "Uploaded · ready" : "Uploaded · making previews");
             });
           } else {

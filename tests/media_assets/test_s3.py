@@ -141,7 +141,7 @@ def test_the_ingest_job_reads_from_s3(s3, workspace, owner, mp3_file, django_cap
     with django_capture_on_commit_callbacks(execute=True):
         asset = services.asset_ingest_upload(
             workspace=workspace, uploaded_file=SimpleUploadedFile("vo.mp3", mp3_file.read_bytes()), user=owner
-        )
+        ).asset
     asset.refresh_from_db()
     assert asset.status == "ready" and asset.waveform and asset.loudness_lufs is not None
     assert asset.waveform.name in keys(s3)

@@ -138,9 +138,9 @@ def test_it_makes_a_waveform_for_audio_and_strips_image_metadata(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         with open(mp3_file, "rb") as fh:
-            audio = services.asset_ingest_upload(workspace=workspace, uploaded_file=SimpleUploadedFile("tone.mp3", fh.read()), user=owner)
+            audio = services.asset_ingest_upload(workspace=workspace, uploaded_file=SimpleUploadedFile("tone.mp3", fh.read()), user=owner).asset
         with open(jpeg_exif_file, "rb") as fh:
-            image = services.asset_ingest_upload(workspace=workspace, uploaded_file=SimpleUploadedFile("photo.jpg", fh.read()), user=owner)
+            image = services.asset_ingest_upload(workspace=workspace, uploaded_file=SimpleUploadedFile("photo.jpg", fh.read()), user=owner).asset
     audio.refresh_from_db()
     image.refresh_from_db()
     assert audio.kind == "audio" and audio.waveform and not audio.thumbnail and audio.status == "ready"
@@ -234,7 +234,7 @@ def test_a_failed_ingest_marks_the_asset_failed(workspace, owner, mp4_file, monk
     monkeypatch.setattr(services, "asset_ingest", explode)
     with django_capture_on_commit_callbacks(execute=True):
         with open(mp4_file, "rb") as fh:
-            asset = services.asset_ingest_upload(workspace=workspace, uploaded_file=SimpleUploadedFile("a.mp4", fh.read()), user=owner)
+            asset = services.asset_ingest_upload(workspace=workspace, uploaded_file=SimpleUploadedFile("a.mp4", fh.read()), user=owner).asset
     asset.refresh_from_db()
     assert asset.status == "failed" and "storage unreachable" in asset.preview_error
     assert asset.ingest_job.status in (Job.Status.FAILED, Job.Status.QUEUED)
