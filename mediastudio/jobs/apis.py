@@ -35,10 +35,18 @@ class JobListApi(APIView):
     )
     def get(self, request):
         qs = selectors.job_list(user=request.user)
-        for field in ("status", "kind", "workspace", "campaign"):
+        for field, choices in (("status", Job.Status.values), ("kind", Job.Kind.values)):
             value = request.query_params.get(field)
             if value:
+                if value not in choices:
+                    raise serializers.ValidationError({field: [f"'{value}' is not one of {', '.join(choices)}."]})
                 qs = qs.filter(**{field: value})
+        for field in ("workspace", "campaign"):
+            value = request.query_params.get(field)
+            if value:
+                if not value.isdigit():
+                    raise serializers.ValidationError({field: ["Must be an integer."]})
+                qs = qs.filter(**{f"{field}_id": int(value)})
         paginator = StudioPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(JobOutputSerializer(page, many=True).data)

@@ -3,12 +3,21 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from campaigns.selectors import require_write
 from mediastudio.jobs import selectors
 from mediastudio.jobs.models import Job
 from mediastudio.jobs.services import IllegalTransition, job_cancel, job_create, job_retry
+
+
+def _back(request):
+    """Where a cancel or retry form asked to go back to: a page of this site, else the Jobs list."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect("jobs:list")
 
 
 @login_required
@@ -34,7 +43,7 @@ def job_cancel_view(request, job_id):
         messages.success(request, "Job canceled.")
     except IllegalTransition as exc:
         messages.error(request, f"A {exc.current} job cannot be canceled.")
-    return redirect(request.POST.get("next") or "jobs:list")
+    return _back(request)
 
 
 @login_required
@@ -47,7 +56,7 @@ def job_retry_view(request, job_id):
         messages.success(request, "Job queued again.")
     except IllegalTransition as exc:
         messages.error(request, f"A {exc.current} job cannot be retried.")
-    return redirect(request.POST.get("next") or "jobs:list")
+    return _back(request)
 
 
 @login_required

@@ -1,7 +1,8 @@
 // Live job progress: one websocket per page that shows jobs. The server sends a snapshot on
 // connect, then one event per change; every row with data-job-id is updated in place. A table
 // with data-jobs-table also gets new jobs of the workspace prepended; one with data-job-rows
-// (a list of one kind of job, like the Audio page's) only follows the rows it has.
+// (a list of one kind of job, like the Audio page's) only follows the rows it has. A job's Cancel
+// and Retry forms (in [data-job-actions]) show only while the job's status allows them.
 // Reconnects with backoff; the page works without it.
 (function () {
   "use strict";
@@ -31,6 +32,10 @@
       if (bar) bar.style.width = `${job.progress}%`;
       const pb = row.querySelector('[role="progressbar"]');
       if (pb) pb.setAttribute("aria-valuenow", job.progress);
+    });
+    // A job's Cancel and Retry forms: each marked with the statuses it applies to (data-when).
+    document.querySelectorAll(`[data-job-actions="${job.id}"] form[data-when]`).forEach((form) => {
+      form.hidden = !form.dataset.when.split(" ").includes(job.status);
     });
     if (job.error) {
       document.querySelectorAll(`[data-job-watch="${job.id}"] [data-field="error"]`).forEach((el) => { el.textContent = job.error; });
