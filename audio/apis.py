@@ -96,7 +96,7 @@ class AudioGenerateApi(APIView):
         # music
         mood = serializers.IntegerField(required=False, min_value=0, max_value=100, help_text="0 calm ... 100 energetic")
         duration = serializers.FloatField(required=False, min_value=1)
-        seed = serializers.IntegerField(required=False, min_value=0, allow_null=True)
+        seed = serializers.IntegerField(required=False, min_value=0, max_value=services.MAX_SEED, allow_null=True)
         tempo = serializers.FloatField(required=False, min_value=30, max_value=240, allow_null=True)
         key = serializers.CharField(required=False, max_length=20, default="", help_text="e.g. 'A minor'")
 
@@ -165,9 +165,15 @@ class AudioJobListApi(APIView):
         responses=AudioRequestOutputSerializer(many=True),
     )
     def get(self, request):
-        qs = selectors.audio_request_list(user=request.user, kind=request.query_params.get("kind", ""))
-        if request.query_params.get("workspace"):
-            qs = qs.filter(workspace_id=request.query_params["workspace"])
+        kind = request.query_params.get("kind", "")
+        if kind and kind not in AudioRequest.Kind.values:
+            raise serializers.ValidationError({"kind": [f"'{kind}' is not one of {', '.join(AudioRequest.Kind.values)}."]})
+        qs = selectors.audio_request_list(user=request.user, kind=kind)
+        workspace = request.query_params.get("workspace", "")
+        if workspace:
+            if not workspace.isdigit():
+                raise serializers.ValidationError({"workspace": ["Must be an integer."]})
+            qs = qs.filter(workspace_id=int(workspace))
         paginator = StudioPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(AudioRequestOutputSerializer(page, many=True, context={"request": request}).data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from audio.providers.espeak import DEFAULT_PITCH, DEFAULT_RATE
+from audio.services import MAX_SEED
 
 
 class VoiceoverForm(forms.Form):
@@ -24,7 +25,7 @@ class MusicForm(forms.Form):
                               widget=forms.NumberInput(attrs={"type": "range", "step": 1}),
                               help_text="Calm (0) to energetic (100)")
     duration = forms.FloatField(min_value=1, max_value=300, initial=15, help_text="Seconds")
-    seed = forms.IntegerField(min_value=0, required=False, help_text="Same seed, same music")
+    seed = forms.IntegerField(min_value=0, max_value=MAX_SEED, required=False, help_text="Same seed, same music")
     tempo = forms.FloatField(min_value=30, max_value=240, required=False, help_text="BPM (optional)")
     key = forms.CharField(max_length=20, required=False, help_text="e.g. A minor (optional)")
 

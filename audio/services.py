@@ -63,6 +63,7 @@ logger = logging.getLogger(__name__)
 
 CAPTION_FORMATS = ("srt", "vtt", "ass")
 CAPTION_CONTENT_TYPES = {"srt": "application/x-subrip", "vtt": "text/vtt", "ass": "text/x-ssa"}
+MAX_SEED = 2**63 - 1  # the largest a seed column (a signed 64-bit integer) holds
 
 
 def _setting(name: str, default: Any) -> Any:
@@ -129,6 +130,9 @@ def voiceover_request(
         if voice and chosen is None:
             raise ApplicationError(f"The voice '{voice}' is not installed.", code="invalid",
                                    extra={"fields": {"voice": ["Unknown voice."]}})
+        if not voice and language and not any(v.id.lower().split("-")[0] == language.split("-")[0].lower() for v in voices):
+            raise ApplicationError(f"No installed voice speaks '{language}'.", code="invalid",
+                                   extra={"fields": {"language": ["No voice for this language."]}})
         spoken = (chosen.language if chosen else language) or ""
         if language and spoken and spoken.split("-")[0].lower() != language.split("-")[0].lower():
             raise ApplicationError(f"The voice '{voice}' speaks '{spoken}', not '{language}'.", code="language_mismatch")
@@ -168,9 +172,11 @@ def transcription_request(
     if asset.workspace_id != workspace.pk:
         raise ApplicationError("The asset belongs to another workspace.", code="invalid")
     if asset.kind not in ("audio", "video"):
-        raise ApplicationError(f"Only audio and video can be transcribed, not {asset.kind}.", code="invalid")
+        raise ApplicationError(f"Only audio and video can be transcribed, not {asset.kind}.", code="invalid",
+                               extra={"fields": {"asset": ["Choose a video or audio file."]}})
     if asset.kind == "video" and not asset.audio_codec:
-        raise ApplicationError("This video has no sound track to transcribe.", code="invalid")
+        raise ApplicationError("This video has no sound track to transcribe.", code="invalid",
+                               extra={"fields": {"asset": ["No sound track."]}})
     if asset.status != "ready":
         raise Conflict("The asset is not ready yet.")
     _provider_or_error(transcription_providers, provider)
@@ -209,13 +215,17 @@ def music_request(
     limit = float(_setting("AUDIO_MUSIC_MAX_SECONDS", 300))
     if not 1.0 <= float(duration) <= limit:
         raise ApplicationError(f"The duration must be between 1 and {limit:g} seconds.", code="invalid")
+    if seed is not None and not 0 <= int(seed) <= MAX_SEED:
+        raise ApplicationError(f"The seed is a whole number from 0 to {MAX_SEED}.", code="invalid",
+                               extra={"fields": {"seed": [f"Enter a number from 0 to {MAX_SEED}."]}})
     if key:
         from audio.providers.procedural_music import parse_key
 
         try:
             parse_key(key)
         except (ValueError, ProviderError) as exc:
-            raise ApplicationError(f"Unknown key '{key}': {exc}", code="invalid") from None
+            raise ApplicationError(f"Unknown key '{key}': {exc}", code="invalid",
+                                   extra={"fields": {"key": ["Unknown key."]}}) from None
     _provider_or_error(music_providers, provider)
     if seed is None:
         seed = int(np.random.default_rng().integers(0, 2**31 - 1))

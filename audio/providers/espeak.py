@@ -223,10 +223,19 @@ class EspeakProvider(TTSProvider):
         for candidate in voices:
             if candidate.id.lower() == wanted.lower():
                 return candidate
-        base = wanted.lower().split("-")[0]
-        for candidate in voices:
-            if not voice and candidate.id.lower() == base:
-                return candidate
+        if not voice:
+            # A bare language ("fr"): its voice of that id, else the one espeak-ng files under the
+            # language's name ("roa/fr", which is fr-fr), else any of its regional variants.
+            base = wanted.lower().split("-")[0]
+            files = _voice_files()
+            for matches in (
+                lambda c: c.id.lower() == base,
+                lambda c: files.get(c.id, "").rsplit("/", 1)[-1].lower() == base,
+                lambda c: c.id.lower().split("-")[0] == base,
+            ):
+                for candidate in voices:
+                    if matches(candidate):
+                        return candidate
         raise ProviderError(f"espeak-ng has no voice '{wanted}'", permanent=True, code="voice_not_found")
 
     def synthesize(
