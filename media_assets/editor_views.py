@@ -129,7 +129,7 @@ def composition_edit(request, pk):
         "brand": {
             "universe": universe.name if universe else "",
             "font": style.font_family, "highlight": style.highlight, "primary": style.primary,
-            "outline": style.outline, "box": style.box_colour, "size": style.size,
+            "outline": style.outline, "box": style.box_colour, "size": style.size, "max_lines": style.max_lines,
             "palette": list(universe.palette or []) if universe else [],
             "has_logo": logo is not None,
             # The preview draws the logo file itself (its thumbnail is flattened onto white) at the

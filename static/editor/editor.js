@@ -624,7 +624,7 @@
     const b = data.brand;
     const text = $("caption-text");
     const hasCaptions = comp.caption_request || comp.caption_asset;
-    const sample = (data.caption_sample || "Captions appear here word by word").split(/\s+/).slice(0, 8);
+    const sample = (data.caption_sample || "Captions appear here word by word").split(/\s+/);
     text.innerHTML = "";
     sample.forEach((w, i) => {
       const span = el("span", { text: w });
@@ -639,6 +639,12 @@
     text.style.setProperty("--box", b.box);
     text.style.setProperty("--outline", b.outline);
     text.style.opacity = hasCaptions ? "1" : "0.35";
+    // The render shows a long caption a page of max_lines lines at a time: the preview shows its first page.
+    const spans = [...text.querySelectorAll("span")];
+    const tops = [...new Set(spans.map((s) => s.offsetTop))].sort((x, y) => x - y);
+    if (tops.length > b.max_lines) {
+      spans.filter((s) => s.offsetTop > tops[b.max_lines - 1]).forEach((s) => { s.nextSibling.remove(); s.remove(); });
+    }
     box.title = hasCaptions ? "" : "No caption source chosen";
   }
 

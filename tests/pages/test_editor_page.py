@@ -321,3 +321,25 @@ def test_a_drop_lands_in_the_gap_it_was_aimed_at_even_when_the_timeline_changes_
     page.wait_for_selector("#save-state:has-text('Saved')")
     assert list(CompositionClip.objects.filter(composition=composition).order_by("position")
                 .values_list("asset__title", flat=True)) == ["b", "new", "new", "c"]
+
+
+def test_the_caption_preview_shows_a_long_captions_first_page_as_the_render_does(stack, page, tmp_path):
+    from audio.models import AudioRequest
+    from tests.factories import JobFactory
+
+    workspace = WorkspaceFactory(name="Pages Co")
+    server_user("pia", workspace)
+    texts = "Meet our insulated bottle keeping coffee wonderfully hot throughout".split()  # one cue, four lines wide
+    words = [{"text": t, "start": 0.1 + i * 0.3, "end": 0.35 + i * 0.3, "matched": True} for i, t in enumerate(texts)]
+    request = AudioRequest.objects.create(workspace=workspace, job=JobFactory(workspace=workspace), kind="voiceover",
+                                          provider="espeak", script=" ".join(texts), words=words)
+    composition = composition_create(workspace=workspace, title="Pages", clips=[], caption_request=request)
+    stack.start(worker=False)
+    log_in(page, stack.url, "pia")
+    page.goto(f"{stack.url}/editor/{composition.pk}/")
+    page.wait_for_selector("#caption-text span")
+    shown = page.eval_on_selector_all("#caption-text span", "spans => spans.map(s => [s.textContent, s.offsetTop])")
+    lines = sorted({top for _, top in shown})
+    # Two lines at most (the style's max_lines), and they are the cue's first words: its first page.
+    assert len(lines) == 2, shown
+    assert [text for text, _ in shown] == texts[:len(shown)] and len(shown) < len(texts)
