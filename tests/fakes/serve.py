@@ -8,7 +8,8 @@ The env file holds each provider's key and base URL pointing at its fake, plus
 SAFE_FETCH_ALLOW_LOOPBACK=true so the studio may download results from 127.0.0.1 (development only:
 the deploy checks refuse it when DEBUG is off). Fakes walk through the vendor's real states and
 serve a small real MP4; `--fail PROVIDER` makes one of them refuse every job (moderation), to see
-the tier's fallback to the next provider.
+the tier's fallback to the next provider. A restart serves each fake on the port the env file already
+names when that port is free, so a studio started with that file keeps reaching its fakes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import django
 
@@ -33,9 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from tests.generation.providers.cases import all_cases
 
+    env_file = Path(args.env_file)
+    previous = _read_env(env_file)
     lines, fakes, seen = ["SAFE_FETCH_ALLOW_LOOPBACK=true"], [], set()
     for case in all_cases():
-        fake = case.start_fake()
+        fake = _start_where_it_was(case, previous, seen)
         fakes.append(fake)
         if case.identifier in args.fail:
             fake.switches.moderation = True
@@ -44,7 +48,6 @@ def main(argv: list[str] | None = None) -> int:
                 seen.add(key)
                 lines.append(f"{key}={value}")
         print(f"{case.id:<20} {fake.url}", flush=True)
-    env_file = Path(args.env_file)
     env_file.parent.mkdir(parents=True, exist_ok=True)
     env_file.write_text("\n".join(lines) + "\n")
     print(f"wrote {env_file}: start the studio with  env $(cat {env_file}) make run", flush=True)
@@ -62,6 +65,28 @@ def main(argv: list[str] | None = None) -> int:
     for fake in fakes:
         fake.stop()
     return 0
+
+
+def _read_env(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+
+
+def _start_where_it_was(case, previous: dict[str, str], seen: set[str]):
+    # Restarting the fakes (say with --fail) must not move them: the running studio read their URLs
+    # at start-up and would otherwise get "connection refused" from every provider.
+    fake = case.start_fake()
+    own_urls = [key for key, value in case.config(fake).items()
+                if key not in seen and isinstance(value, str) and value.startswith(fake.url)]
+    ports = {urlsplit(previous[key]).port for key in own_urls if key in previous}
+    if len(ports) != 1 or ports == {urlsplit(fake.url).port}:
+        return fake
+    fake.stop()
+    try:
+        return case.start_fake(ports.pop())
+    except OSError:  # taken by something else since: a new port, and the studio needs a restart
+        return case.start_fake()
 
 
 if __name__ == "__main__":

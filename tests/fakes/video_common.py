@@ -284,8 +284,9 @@ class FakeVideoServer:
 
     # -- lifecycle
 
-    def start(self) -> "FakeVideoServer":
-        server = _HTTPServer(("127.0.0.1", 0), _Handler)
+    def start(self, port: int = 0) -> "FakeVideoServer":
+        """Serve on ``port`` of 127.0.0.1 (0: any free port); OSError when it is taken."""
+        server = _HTTPServer(("127.0.0.1", port), _Handler)
         server.owner = self
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

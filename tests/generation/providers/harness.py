@@ -82,8 +82,8 @@ class ProviderCase:
     def id(self) -> str:
         return self.label or self.identifier
 
-    def start_fake(self) -> FakeVideoServer:
-        return self.fake_class().start()
+    def start_fake(self, port: int = 0) -> FakeVideoServer:
+        return self.fake_class().start(port)
 
     def config(self, fake: FakeVideoServer) -> dict[str, Any]:
         raise NotImplementedError
