@@ -78,11 +78,11 @@
       const body = await r.json();
       if (!r.ok) throw new Error(body.error ? body.error.message : r.statusText);
       const notes = (body.warnings || []).slice();
-      const chosen = form.elements.model.value;
-      if (chosen && body.model !== chosen) {
-        // The chosen model cannot serve this request: say why before the tier's fallback is used.
+      const chosen = form.elements.model.value || form.elements.provider.value;
+      if (chosen && body.model !== chosen && body.provider !== chosen && body.chain.length) {
+        // The chosen model or provider cannot serve this request: say why before the fallback is used.
         const why = body.skipped.map((s) => `${s.provider}: ${s.reason}`).join("; ");
-        notes.unshift(`'${chosen}' cannot make this (${why})` + (body.chain.length ? `; it would go to ${body.chain[0].label || body.provider}.` : "."));
+        notes.unshift(`'${chosen}' cannot make this (${why}); it would go to ${body.chain[0].label || body.provider}.`);
       }
       if (notes.length) { life.hidden = false; life.textContent = notes.join(" "); }
       if (!body.chain.length) {
@@ -123,6 +123,10 @@
     box.querySelector('[data-field="bar"]').style.width = `${job.progress}%`;
     box.querySelector('[role="progressbar"]').setAttribute("aria-valuenow", job.progress);
     box.querySelector('[data-field="error"]').textContent = job.error || "";
+    if (["succeeded", "failed", "canceled"].includes(job.status) && box.dataset.settled !== current) {
+      box.dataset.settled = current;
+      estimate();  // the reservation is settled: show the campaign's remaining budget as it now is
+    }
     if (job.status === "succeeded") finish();
     if (job.status === "failed" || job.status === "canceled") {
       stopPolling();
@@ -171,7 +175,7 @@
     link.textContent = form.elements.prompt.value.slice(0, 70);
     tr.querySelector('[data-field="status"]').textContent = body.status;
     tr.children[2].textContent = form.elements.tier.value;
-    tr.children[3].textContent = money(body.estimated_cost);
+    tr.children[3].textContent = `up to ${money(body.estimated_cost)}`;  // the reservation: the chain's worst case
     tbody.prepend(tr);
   }
 
