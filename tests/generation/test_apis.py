@@ -24,12 +24,6 @@ def fake_ok(monkeypatch, settings):
     register(monkeypatch, settings, ScriptedProvider)
 
 
-@pytest.fixture
-def client_owner(api_client, owner):
-    api_client.force_authenticate(owner)
-    return api_client
-
-
 def body(**kw):
     return {"prompt": "Cold brew can on marble", "tier": "standard", "duration": 4, **kw}
 

@@ -22,12 +22,6 @@ def veo_on(settings):
     return settings
 
 
-@pytest.fixture
-def client_owner(api_client, owner):
-    api_client.force_authenticate(owner)
-    return api_client
-
-
 def body(**kw):
     return {"prompt": "A sneaker on a plinth", "duration": 8, "aspect_ratio": "16:9", "tier": "standard", **kw}
 

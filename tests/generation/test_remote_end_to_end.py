@@ -52,12 +52,6 @@ def fakes(settings):
 
 
 @pytest.fixture
-def client_owner(api_client, owner):
-    api_client.force_authenticate(owner)
-    return api_client
-
-
-@pytest.fixture
 def image_asset(workspace, owner, tmp_path):
     from media_assets.services import asset_create_from_file
 

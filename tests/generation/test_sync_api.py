@@ -30,12 +30,6 @@ def fake_ok(monkeypatch, settings):
     settings.VIDEO_RESULT_PREVIEWS = False
 
 
-@pytest.fixture
-def client_owner(api_client, owner):
-    api_client.force_authenticate(owner)
-    return api_client
-
-
 def body(**kw):
     return {"prompt": "Cold brew can on marble", "tier": "standard", "duration": 4, **kw}
 

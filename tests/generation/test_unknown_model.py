@@ -10,12 +10,6 @@ from generation.models import VideoGeneration
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def client_owner(api_client, owner):
-    api_client.force_authenticate(owner)
-    return api_client
-
-
 def test_it_refuses_to_generate_with_an_unknown_model(client_owner):
     response = client_owner.post("/api/video/generate", {"prompt": "Cold brew can", "model": "veo-3.1-generat"}, format="json")
     assert response.status_code == 400
