@@ -69,6 +69,20 @@ def api_client():
     return APIClient()
 
 
+@pytest.fixture
+def client_owner(api_client, owner):
+    """An API client signed in as the workspace's owner."""
+    api_client.force_authenticate(owner)
+    return api_client
+
+
+@pytest.fixture
+def logged_in(client, owner):
+    """The test client signed in as the workspace's owner (for pages)."""
+    client.force_login(owner)
+    return client
+
+
 def server_user(username: str, workspace, role: str = "owner"):
     """A member whose password the real settings (another process) can check: PBKDF2, not MD5."""
     from django.contrib.auth.hashers import make_password

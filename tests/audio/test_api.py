@@ -13,12 +13,6 @@ from tests.audio.test_services import SHORT, make_video_with_speech, store
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def client_owner(api_client, owner):
-    api_client.force_authenticate(owner)
-    return api_client
-
-
 def _generate_voiceover(client, django_capture_on_commit_callbacks, **extra):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/api/audio/generate", {"type": "voiceover", "script": SHORT, "voice": "en-us", **extra}, format="json")

@@ -20,18 +20,6 @@ pytestmark = pytest.mark.django_db
 HUGE = str(2**70)
 
 
-@pytest.fixture
-def logged_in(client, owner):
-    client.force_login(owner)
-    return client
-
-
-@pytest.fixture
-def client_owner(api_client, owner):
-    api_client.force_authenticate(owner)
-    return api_client
-
-
 def _field_errors(html: str, name: str) -> str:
     """The errors listed under one field of the form (empty when it has none)."""
     match = re.search(rf'(?s)<label for="id_{name}">.*?(?=<div class="field|<p class|</form>)', html)

@@ -20,12 +20,6 @@ THIRTY_WORDS = (
 )
 
 
-@pytest.fixture
-def logged_in(client, owner):
-    client.force_login(owner)
-    return client
-
-
 @pytest.mark.django_db
 def test_the_panels_offer_the_engines_voices_and_a_mood_slider(logged_in):
     response = logged_in.get(reverse("audio:home"))

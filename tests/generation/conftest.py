@@ -86,10 +86,3 @@ def square_image(tmp_path: Path) -> Path:
     path = tmp_path / "square.png"
     image.save(path)
     return path
-
-
-@pytest.fixture
-def client_owner(api_client, owner):
-    """An API client signed in as the workspace's owner."""
-    api_client.force_authenticate(owner)
-    return api_client

@@ -14,12 +14,6 @@ S = Job.Status
 
 
 @pytest.fixture
-def logged_in(client, owner):
-    client.force_login(owner)
-    return client
-
-
-@pytest.fixture
 def admin_client_(client):
     user = get_user_model().objects.create_superuser("ops", "ops@example.com", "pw-for-tests-123")
     client.force_login(user)
