@@ -18,7 +18,7 @@ from campaigns import selectors as tenancy
 from campaigns.apis import workspace_for_create
 from campaigns.models import Campaign
 from media_assets.models import MediaAsset
-from mediastudio.lib.api import StudioPagination
+from mediastudio.lib.api import StudioPagination, query_filters
 from mediastudio.lib.exceptions import ApplicationError
 from mediastudio.lib.providers import ProviderDisabled, ProviderError
 
@@ -165,15 +165,9 @@ class AudioJobListApi(APIView):
         responses=AudioRequestOutputSerializer(many=True),
     )
     def get(self, request):
-        kind = request.query_params.get("kind", "")
-        if kind and kind not in AudioRequest.Kind.values:
-            raise serializers.ValidationError({"kind": [f"'{kind}' is not one of {', '.join(AudioRequest.Kind.values)}."]})
-        qs = selectors.audio_request_list(user=request.user, kind=kind)
-        workspace = request.query_params.get("workspace", "")
-        if workspace:
-            if not workspace.isdigit():
-                raise serializers.ValidationError({"workspace": ["Must be an integer."]})
-            qs = qs.filter(workspace_id=int(workspace))
+        filters = query_filters(request, choices={"kind": AudioRequest.Kind.values}, ids=("workspace",))
+        kind = filters.pop("kind", "")
+        qs = selectors.audio_request_list(user=request.user, kind=kind).filter(**filters)
         paginator = StudioPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(AudioRequestOutputSerializer(page, many=True, context={"request": request}).data)

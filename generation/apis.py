@@ -22,7 +22,7 @@ from generation import selectors, services, strategy
 from generation.models import VideoAttempt, VideoBatch, VideoGeneration
 from media_assets.models import MediaAsset
 from mediastudio.jobs.models import Job
-from mediastudio.lib.api import StudioPagination
+from mediastudio.lib.api import StudioPagination, query_filters
 from mediastudio.lib.exceptions import ApplicationError
 from mediastudio.lib.providers import ProviderError
 
@@ -221,18 +221,10 @@ class VideoJobListApi(APIView):
         responses=GenerationOutputSerializer(many=True),
     )
     def get(self, request):
-        qs = selectors.generation_list(user=request.user).prefetch_related("attempts")
-        wanted = request.query_params.get("status")
-        if wanted:
-            if wanted not in Job.Status.values:
-                raise serializers.ValidationError({"status": [f"'{wanted}' is not a status: one of {', '.join(Job.Status.values)}."]})
-            qs = qs.filter(job__status=wanted)
-        for field in ("campaign", "workspace"):
-            value = request.query_params.get(field)
-            if value:
-                if not value.isdigit():
-                    raise serializers.ValidationError({field: ["Must be an integer."]})
-                qs = qs.filter(**{f"{field}_id": int(value)})
+        filters = query_filters(request, choices={"status": Job.Status.values}, ids=("campaign", "workspace"))
+        if "status" in filters:
+            filters["job__status"] = filters.pop("status")
+        qs = selectors.generation_list(user=request.user).prefetch_related("attempts").filter(**filters)
         paginator = StudioPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(GenerationOutputSerializer(page, many=True).data)

@@ -62,6 +62,7 @@ def _render_library(request, workspace, *, upload_form=None, upload_errors=(), s
     page = Paginator(assets, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    max_bytes = services.media_limits().max_bytes
     context = {
         "page": page,
         "filters": filters,
@@ -69,8 +70,8 @@ def _render_library(request, workspace, *, upload_form=None, upload_errors=(), s
         "upload_form": upload_form or AssetUploadForm(workspace=workspace),
         "upload_errors": upload_errors,
         "query": query.urlencode(),
-        "max_upload_mib": services.media_limits().max_bytes // 1024**2,
-        "max_upload_bytes": services.media_limits().max_bytes,
+        "max_upload_bytes": max_bytes,
+        "max_upload_mib": max_bytes // 1024**2,
     }
     return render(request, "media_assets/library.html", context, status=status)
 

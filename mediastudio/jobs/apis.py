@@ -9,7 +9,7 @@ from campaigns.selectors import require_write
 from mediastudio.jobs import selectors
 from mediastudio.jobs.models import Job
 from mediastudio.jobs.services import IllegalTransition, job_cancel, job_retry
-from mediastudio.lib.api import StudioPagination
+from mediastudio.lib.api import StudioPagination, query_filters
 from mediastudio.lib.exceptions import Conflict
 
 
@@ -34,19 +34,9 @@ class JobListApi(APIView):
         responses=JobOutputSerializer(many=True),
     )
     def get(self, request):
-        qs = selectors.job_list(user=request.user)
-        for field, choices in (("status", Job.Status.values), ("kind", Job.Kind.values)):
-            value = request.query_params.get(field)
-            if value:
-                if value not in choices:
-                    raise serializers.ValidationError({field: [f"'{value}' is not one of {', '.join(choices)}."]})
-                qs = qs.filter(**{field: value})
-        for field in ("workspace", "campaign"):
-            value = request.query_params.get(field)
-            if value:
-                if not value.isdigit():
-                    raise serializers.ValidationError({field: ["Must be an integer."]})
-                qs = qs.filter(**{f"{field}_id": int(value)})
+        filters = query_filters(request, choices={"status": Job.Status.values, "kind": Job.Kind.values},
+                                ids=("workspace", "campaign"))
+        qs = selectors.job_list(user=request.user).filter(**filters)  # a foreign key matches its id
         paginator = StudioPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(JobOutputSerializer(page, many=True).data)
