@@ -33,6 +33,11 @@
       const pb = row.querySelector('[role="progressbar"]');
       if (pb) pb.setAttribute("aria-valuenow", job.progress);
     });
+    // A job page's facts: its attempts so far, and when it finished (a retry clears that).
+    document.querySelectorAll(`[data-job-facts="${job.id}"]`).forEach((facts) => {
+      setText(facts, "attempts", job.attempts);
+      setText(facts, "finished", job.finished_at ? new Date(job.finished_at).toLocaleString() : "—");
+    });
     // A job's Cancel and Retry forms: each marked with the statuses it applies to (data-when).
     document.querySelectorAll(`[data-job-actions="${job.id}"] form[data-when]`).forEach((form) => {
       form.hidden = !form.dataset.when.split(" ").includes(job.status);

@@ -1,5 +1,6 @@
 """A job's page in a real headless Chromium: its Cancel and Retry buttons follow the job's live
-status, so a finished job offers no Cancel and a canceled one offers Retry without a reload."""
+status, so a finished job offers no Cancel and a canceled one offers Retry without a reload; its
+attempts and finish time follow it as well."""
 
 import pytest
 
@@ -44,4 +45,8 @@ def test_the_job_pages_buttons_follow_its_live_status(stack, page, tmp_path):
     page.wait_for_function("document.querySelector('[data-field=status]').textContent === 'succeeded'", timeout=60_000)
     cancel.wait_for(state="hidden", timeout=5_000)
     assert not retry.is_visible()
+    # Its facts follow too: the attempt the worker made after the page loaded, and when it finished.
+    job.refresh_from_db()
+    assert job.attempts >= 1 and page.inner_text("[data-job-facts] [data-field=attempts]") == str(job.attempts)
+    assert page.inner_text("[data-job-facts] [data-field=finished]") not in ("", "—")
     page.screenshot(path=str(tmp_path / "job-detail.png"))
