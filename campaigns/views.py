@@ -67,6 +67,16 @@ def _save_form(request, form, save, *, success_message: str):
     return obj
 
 
+def _form_page(request, form, save, *, noun: str, detail: str, title: str, cancel_url: str):
+    """The new/edit page of one object: on a valid POST save it and go to its page, else show the form."""
+    if request.method == "POST":
+        obj = _save_form(request, form, save, success_message=f"{noun} saved.")
+        if obj:
+            return redirect(detail, pk=obj.pk)
+    return render(request, "campaigns/form.html", {"form": form, "title": title, "cancel_url": cancel_url},
+                  status=400 if form.errors else 200)
+
+
 # ---------------------------------------------------------------------------- universes
 
 
@@ -93,14 +103,12 @@ def universe_edit(request, pk=None):
         instance = selectors.scoped_get(Universe.objects.all(), user=request.user, write=True, pk=pk)
         workspace = instance.workspace
     form = UniverseForm(request.POST or None, instance=instance, workspace=workspace)
-    if request.method == "POST":
-        save = (lambda **data: services.universe_update(universe=instance, **data)) if instance else (
-            lambda **data: services.universe_create(workspace=workspace, **data))
-        obj = _save_form(request, form, save, success_message="Universe saved.")
-        if obj:
-            return redirect("campaigns:universe-detail", pk=obj.pk)
-    return render(request, "campaigns/form.html", {"form": form, "title": "Edit universe" if instance else "New universe",
-        "cancel_url": reverse("campaigns:universe-detail", args=[instance.pk]) if instance else reverse("campaigns:universe-list")}, status=400 if form.errors else 200)
+    save = (lambda **data: services.universe_update(universe=instance, **data)) if instance else (
+        lambda **data: services.universe_create(workspace=workspace, **data))
+    return _form_page(request, form, save, noun="Universe", detail="campaigns:universe-detail",
+                      title="Edit universe" if instance else "New universe",
+                      cancel_url=reverse("campaigns:universe-detail", args=[instance.pk]) if instance
+                      else reverse("campaigns:universe-list"))
 
 
 # ---------------------------------------------------------------------------- elements
@@ -125,14 +133,12 @@ def element_edit(request, universe_pk=None, pk=None):
         )
         universe = instance.universe
     form = ElementForm(request.POST or None, instance=instance, universe=universe)
-    if request.method == "POST":
-        save = (lambda **data: services.element_update(element=instance, **data)) if instance else (
-            lambda **data: services.element_create(universe=universe, **data))
-        obj = _save_form(request, form, save, success_message="Element saved.")
-        if obj:
-            return redirect("campaigns:element-detail", pk=obj.pk)
-    return render(request, "campaigns/form.html", {"form": form, "title": f"Element of {universe.name}",
-        "cancel_url": reverse("campaigns:element-detail", args=[instance.pk]) if instance else reverse("campaigns:universe-detail", args=[universe.pk])}, status=400 if form.errors else 200)
+    save = (lambda **data: services.element_update(element=instance, **data)) if instance else (
+        lambda **data: services.element_create(universe=universe, **data))
+    return _form_page(request, form, save, noun="Element", detail="campaigns:element-detail",
+                      title=f"Element of {universe.name}",
+                      cancel_url=reverse("campaigns:element-detail", args=[instance.pk]) if instance
+                      else reverse("campaigns:universe-detail", args=[universe.pk]))
 
 
 # ---------------------------------------------------------------------------- campaigns
@@ -162,14 +168,12 @@ def campaign_edit(request, pk=None):
         instance = selectors.scoped_get(Campaign.objects.all(), user=request.user, write=True, pk=pk)
         workspace = instance.workspace
     form = CampaignForm(request.POST or None, instance=instance, workspace=workspace)
-    if request.method == "POST":
-        save = (lambda **data: services.campaign_update(campaign=instance, **data)) if instance else (
-            lambda **data: services.campaign_create(workspace=workspace, **data))
-        obj = _save_form(request, form, save, success_message="Campaign saved.")
-        if obj:
-            return redirect("campaigns:campaign-detail", pk=obj.pk)
-    return render(request, "campaigns/form.html", {"form": form, "title": "Edit campaign" if instance else "New campaign",
-        "cancel_url": reverse("campaigns:campaign-detail", args=[instance.pk]) if instance else reverse("campaigns:campaign-list")}, status=400 if form.errors else 200)
+    save = (lambda **data: services.campaign_update(campaign=instance, **data)) if instance else (
+        lambda **data: services.campaign_create(workspace=workspace, **data))
+    return _form_page(request, form, save, noun="Campaign", detail="campaigns:campaign-detail",
+                      title="Edit campaign" if instance else "New campaign",
+                      cancel_url=reverse("campaigns:campaign-detail", args=[instance.pk]) if instance
+                      else reverse("campaigns:campaign-list"))
 
 
 def permission_denied(request, exception=None):
