@@ -14,7 +14,7 @@ from audio import selectors, services
 from audio.apis import captions_response
 from audio.forms import MusicForm, TranscribeForm, VoiceoverForm
 from audio.providers.registry import get_tts_provider
-from campaigns.selectors import require_write, scoped_get
+from campaigns.selectors import can_write, require_write, scoped_get
 from campaigns.views import current_workspace
 from mediastudio.lib.exceptions import ApplicationError
 from mediastudio.lib.providers import ProviderError
@@ -131,6 +131,7 @@ def audio_detail(request, pk):
         "job": audio_request.job,
         "media": audio_request.media_asset,
         "formats": services.CAPTION_FORMATS,
+        "can_write": can_write(user=request.user, workspace_id=audio_request.workspace_id),
     })
 
 

@@ -40,8 +40,14 @@ def role_for(*, user: Any, workspace_id: Any) -> str | None:
     return membership.role if membership else None
 
 
+def can_write(*, user: Any, workspace_id: Any) -> bool:
+    """Whether the user may change things in this workspace. An object's page asks with the
+    object's workspace, not the switcher's: a link may lead to a workspace with another role."""
+    return role_for(user=user, workspace_id=workspace_id) in WRITE_ROLES
+
+
 def require_write(*, user: Any, workspace_id: Any) -> None:
-    if role_for(user=user, workspace_id=workspace_id) not in WRITE_ROLES:
+    if not can_write(user=user, workspace_id=workspace_id):
         raise PermissionDenied("Your role in this workspace is read-only.")
 
 

@@ -25,11 +25,6 @@ def current_workspace(request, *, write: bool = False):
     return workspace
 
 
-def _can_write(request, workspace_id) -> bool:
-    # The object's workspace decides, not the switcher's: a link may lead to a workspace with another role.
-    return selectors.role_for(user=request.user, workspace_id=workspace_id) in selectors.WRITE_ROLES
-
-
 @login_required
 def dashboard(request):
     workspace = request.workspace
@@ -90,7 +85,8 @@ def universe_list(request):
 def universe_detail(request, pk):
     universe = selectors.scoped_get(Universe.objects.select_related("logo"), user=request.user, pk=pk)
     return render(request, "campaigns/universe_detail.html", {
-        "universe": universe, "elements": universe.elements.all(), "can_write": _can_write(request, universe.workspace_id),
+        "universe": universe, "elements": universe.elements.all(),
+        "can_write": selectors.can_write(user=request.user, workspace_id=universe.workspace_id),
     })
 
 
@@ -118,7 +114,8 @@ def universe_edit(request, pk=None):
 def element_detail(request, pk):
     element = selectors.scoped_get(Element.objects.select_related("universe"), user=request.user, path="universe__workspace", pk=pk)
     return render(request, "campaigns/element_detail.html", {
-        "element": element, "can_write": _can_write(request, element.universe.workspace_id),
+        "element": element,
+        "can_write": selectors.can_write(user=request.user, workspace_id=element.universe.workspace_id),
     })
 
 
@@ -155,7 +152,8 @@ def campaign_detail(request, pk):
     campaign = selectors.scoped_get(Campaign.objects.select_related("universe"), user=request.user, pk=pk)
     jobs = job_list(user=request.user).filter(campaign=campaign)[:20]
     return render(request, "campaigns/campaign_detail.html", {
-        "campaign": campaign, "jobs": jobs, "can_write": _can_write(request, campaign.workspace_id),
+        "campaign": campaign, "jobs": jobs,
+        "can_write": selectors.can_write(user=request.user, workspace_id=campaign.workspace_id),
     })
 
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from campaigns.selectors import scoped_get
+from campaigns.selectors import can_write, scoped_get
 from campaigns.views import current_workspace
 from media_assets import selectors, services
 from media_assets.forms import AssetEditForm, AssetFilterForm, AssetUploadForm
@@ -164,6 +164,7 @@ def _render_detail(request, asset, *, form=None, status=200):
         "form": form or AssetEditForm(initial=initial, workspace=asset.workspace),
         "references": selectors.asset_references(asset=asset),
         "job": asset.ingest_job,
+        "can_write": can_write(user=request.user, workspace_id=asset.workspace_id),
     }
     if asset.kind == MediaAsset.Kind.SUBTITLE:
         context["cues"], context["cue_count"] = selectors.asset_subtitle_cues(asset=asset, limit=SUBTITLE_CUES_SHOWN)

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from campaigns.selectors import require_write
+from campaigns.selectors import can_write, require_write
 from mediastudio.jobs import selectors
 from mediastudio.jobs.models import Job
 from mediastudio.jobs.services import IllegalTransition, job_cancel, job_create, job_retry
@@ -30,7 +30,9 @@ def job_list(request):
 @login_required
 def job_detail(request, job_id):
     job = selectors.job_get(user=request.user, job_id=job_id)
-    return render(request, "jobs/detail.html", {"job": job})
+    return render(request, "jobs/detail.html", {
+        "job": job, "can_write": can_write(user=request.user, workspace_id=job.workspace_id),
+    })
 
 
 @login_required
