@@ -13,7 +13,14 @@ from rest_framework.views import APIView
 
 from audio import selectors, services
 from audio.models import AudioRequest
-from audio.providers.registry import DEFAULT_MUSIC, DEFAULT_TRANSCRIPTION, DEFAULT_TTS, tts_providers
+from audio.providers.registry import (
+    DEFAULT_MUSIC,
+    DEFAULT_TRANSCRIPTION,
+    DEFAULT_TTS,
+    music_providers,
+    transcription_providers,
+    tts_providers,
+)
 from campaigns import selectors as tenancy
 from campaigns.apis import workspace_for_create
 from campaigns.models import Campaign
@@ -84,18 +91,28 @@ class AudioGenerateApi(APIView):
         type = serializers.ChoiceField(choices=["voiceover", "music"])
         workspace = serializers.IntegerField(required=False)
         campaign = _ScopedField(queryset=Campaign.objects.all(), required=False, allow_null=True)
-        provider = serializers.CharField(required=False, max_length=40)
-        idempotency_key = serializers.CharField(required=False, max_length=100, default="")
+        provider = serializers.CharField(
+            required=False, max_length=40,
+            help_text=f"voiceover: {' | '.join(tts_providers.entries)} (default {DEFAULT_TTS}); "
+                      f"music: {' | '.join(music_providers.entries)} (default {DEFAULT_MUSIC}). Remote ones need their key.")
+        idempotency_key = serializers.CharField(
+            required=False, max_length=100, default="",
+            help_text="Sending the same key again returns the request it made; a key used for another kind of "
+                      "request is refused (409).")
         # voiceover
-        script = serializers.CharField(required=False, trim_whitespace=True)
-        voice = serializers.CharField(required=False, max_length=80, default="")
-        language = serializers.CharField(required=False, max_length=20, default="")
+        script = serializers.CharField(required=False, trim_whitespace=True,
+                                       help_text="voiceover: the words to speak (at least one word; at most "
+                                                 "AUDIO_SCRIPT_MAX_CHARS characters, 5000 by default).")
+        voice = serializers.CharField(required=False, max_length=80, default="",
+                                      help_text="A voice id from GET /api/audio/voices; default: the language's voice.")
+        language = serializers.CharField(required=False, max_length=20, default="", help_text="e.g. en, fr, pt-BR")
         rate = serializers.FloatField(required=False, min_value=0.25, max_value=450, allow_null=True,
                                       help_text="espeak: words per minute (80-450); remote: speed multiplier.")
         pitch = serializers.FloatField(required=False, min_value=0, max_value=100, allow_null=True)
         # music
         mood = serializers.IntegerField(required=False, min_value=0, max_value=100, help_text="0 calm ... 100 energetic")
-        duration = serializers.FloatField(required=False, min_value=1)
+        duration = serializers.FloatField(required=False, min_value=1, help_text="music: length in seconds (at least 1; "
+                                                                                 "at most AUDIO_MUSIC_MAX_SECONDS, 300 by default)")
         seed = serializers.IntegerField(required=False, min_value=0, max_value=services.MAX_SEED, allow_null=True)
         tempo = serializers.FloatField(required=False, min_value=30, max_value=240, allow_null=True)
         key = serializers.CharField(required=False, max_length=20, default="", help_text="e.g. 'A minor'")
@@ -137,9 +154,14 @@ class AudioTranscribeApi(APIView):
         asset = _ScopedField(queryset=MediaAsset.objects.all(), help_text="A video or audio asset.")
         script = serializers.CharField(required=False, default="", allow_blank=True,
                                        help_text="The words spoken, when known: captions then carry them exactly.")
-        language = serializers.CharField(required=False, max_length=20, default="")
-        provider = serializers.CharField(required=False, max_length=40, default=DEFAULT_TRANSCRIPTION)
-        idempotency_key = serializers.CharField(required=False, max_length=100, default="")
+        language = serializers.CharField(required=False, max_length=20, default="",
+                                         help_text="e.g. en; the bundled Whisper model hears English only.")
+        provider = serializers.CharField(required=False, max_length=40, default=DEFAULT_TRANSCRIPTION,
+                                         help_text=" | ".join(transcription_providers.entries))
+        idempotency_key = serializers.CharField(
+            required=False, max_length=100, default="",
+            help_text="Sending the same key again returns the request it made; a key used for another kind of "
+                      "request is refused (409).")
 
     @extend_schema(operation_id="audio_transcribe", request=AudioTranscribeInputSerializer,
                    responses={202: AudioRequestOutputSerializer})

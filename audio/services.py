@@ -21,6 +21,7 @@ CAPTION_MAX_CUE_SECONDS [5.0].
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from audio.models import AudioRequest
 from audio.providers.base import (
@@ -52,7 +53,7 @@ from audio.providers.registry import (
     transcription_providers,
     tts_providers,
 )
-from audio.text import LanguageMismatch, check_language, detect_language, script_words
+from audio.text import LanguageMismatch, check_language, detect_language, has_words_to_speak, script_words
 from mediastudio.jobs.models import Job
 from mediastudio.jobs.services import JobReporter, job_create
 from mediastudio.lib.exceptions import ApplicationError, Conflict
@@ -64,6 +65,8 @@ logger = logging.getLogger(__name__)
 CAPTION_FORMATS = ("srt", "vtt", "ass")
 CAPTION_CONTENT_TYPES = {"srt": "application/x-subrip", "vtt": "text/vtt", "ass": "text/x-ssa"}
 MAX_SEED = 2**63 - 1  # the largest a seed column (a signed 64-bit integer) holds
+NO_WORDS_MESSAGE = "The script has no words to speak: punctuation, symbols and emoji alone are not read out."
+NO_WORDS_FIELD = "There are no words to speak here. Write at least one word."
 
 
 def _setting(name: str, default: Any) -> Any:
@@ -74,10 +77,25 @@ def _provider_or_error(registry: Any, identifier: str) -> Any:
     try:
         return registry.get(identifier)
     except ProviderDisabled as exc:
-        raise ApplicationError(str(exc), code="provider_unavailable") from None
+        raise ApplicationError(str(exc), code="provider_unavailable", extra={"fields": {"provider": [str(exc)]}}) from None
 
 
-def _existing(workspace: Any, idempotency_key: str) -> AudioRequest | None:
+_LANGUAGE_CODE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
+
+
+def _check_language_code(language: str) -> None:
+    if language and not _LANGUAGE_CODE.match(language):
+        raise ApplicationError(f"'{language}' is not a language code; use one such as en, fr or pt-BR.", code="invalid",
+                               extra={"fields": {"language": ["Enter a language code such as en, fr or pt-BR."]}})
+
+
+_KIND_NAMES = {AudioRequest.Kind.VOICEOVER: "a voiceover", AudioRequest.Kind.TRANSCRIPTION: "a transcription",
+               AudioRequest.Kind.MUSIC: "music"}
+
+
+def _existing(workspace: Any, idempotency_key: str, *, kind: str) -> AudioRequest | None:
+    """The request an idempotency key already made, when it was of the same `kind`; a key used
+    for another kind of request (or another kind of job) is a Conflict, never a replay of it."""
     if not idempotency_key:
         return None
     job = Job.objects.filter(workspace=workspace, idempotency_key=idempotency_key).first()
@@ -85,7 +103,10 @@ def _existing(workspace: Any, idempotency_key: str) -> AudioRequest | None:
         return None
     request = AudioRequest.objects.filter(job=job).first()
     if request is None:
-        raise Conflict("This idempotency key was used for another kind of job.")
+        raise Conflict("This idempotency key was used for another kind of job; use a new key.")
+    if request.kind != kind:
+        raise Conflict(f"This idempotency key was used for {_KIND_NAMES.get(request.kind, request.kind)}; "
+                       f"use a new key for {_KIND_NAMES.get(kind, kind)}.")
     return request
 
 
@@ -113,16 +134,20 @@ def voiceover_request(
     """Queue a voiceover of `script`. Refuses (ApplicationError) an empty or too long script,
     an unknown or disabled provider, a voice the embedded engine does not have, and a voice
     whose language is not the script's."""
-    existing = _existing(workspace, idempotency_key)
+    existing = _existing(workspace, idempotency_key, kind=AudioRequest.Kind.VOICEOVER)
     if existing is not None:
         return existing
     _check_campaign(workspace, campaign)
     script = script.strip()
-    if not script_words(script):
+    if not script:
         raise ApplicationError("Write a script to speak.", code="invalid", extra={"fields": {"script": ["Required."]}})
+    if not has_words_to_speak(script):
+        raise ApplicationError(NO_WORDS_MESSAGE, code="invalid", extra={"fields": {"script": [NO_WORDS_FIELD]}})
     limit = int(_setting("AUDIO_SCRIPT_MAX_CHARS", 5000))
     if len(script) > limit:
-        raise ApplicationError(f"The script is {len(script)} characters; the limit is {limit}.", code="invalid")
+        raise ApplicationError(f"The script is {len(script)} characters; the limit is {limit}.", code="invalid",
+                               extra={"fields": {"script": [f"Shorten the script to {limit} characters or fewer."]}})
+    _check_language_code(language)
     engine = _provider_or_error(tts_providers, provider)
     if engine.supports(OFFLINE):  # listing voices costs nothing here; remote voices are checked by the vendor
         voices = engine.list_voices()
@@ -135,21 +160,20 @@ def voiceover_request(
                                    extra={"fields": {"language": ["No voice for this language."]}})
         spoken = (chosen.language if chosen else language) or ""
         if language and spoken and spoken.split("-")[0].lower() != language.split("-")[0].lower():
-            raise ApplicationError(f"The voice '{voice}' speaks '{spoken}', not '{language}'.", code="language_mismatch")
+            raise ApplicationError(f"The voice '{voice}' speaks '{spoken}', not '{language}'.", code="language_mismatch",
+                                   extra={"fields": {"voice": [f"Choose a voice that speaks '{language}'."]}})
         try:
             check_language(script, language=spoken)
         except LanguageMismatch as exc:
-            raise ApplicationError(str(exc), code="language_mismatch") from None
-    with transaction.atomic():
-        job = job_create(
-            workspace=workspace, kind=Job.Kind.VOICEOVER, task="audio.tasks.voiceover_run",
-            title=f"Voiceover: {shorten(script, 60)}", campaign=campaign, user=user, idempotency_key=idempotency_key,
-            params={"provider": provider, "voice": voice},
-        )
-        return AudioRequest.objects.create(
-            workspace=workspace, campaign=campaign, job=job, kind=AudioRequest.Kind.VOICEOVER, provider=provider,
-            created_by=_user(user), script=script, voice=voice, language=language, rate=rate, pitch=pitch,
-        )
+            raise ApplicationError(str(exc), code="language_mismatch",
+                                   extra={"fields": {"voice": ["This voice does not speak the script's language."]}}) from None
+    return _create(
+        workspace=workspace, kind=AudioRequest.Kind.VOICEOVER, idempotency_key=idempotency_key,
+        job={"kind": Job.Kind.VOICEOVER, "task": "audio.tasks.voiceover_run", "title": f"Voiceover: {shorten(script, 60)}",
+             "campaign": campaign, "user": user, "params": {"provider": provider, "voice": voice}},
+        request={"campaign": campaign, "provider": provider, "created_by": _user(user), "script": script, "voice": voice,
+                 "language": language, "rate": rate, "pitch": pitch},
+    )
 
 
 def transcription_request(
@@ -165,7 +189,7 @@ def transcription_request(
 ) -> AudioRequest:
     """Queue a transcription of a video or audio asset; with `script`, captions carry that text
     exactly (forced alignment), else the recogniser's words."""
-    existing = _existing(workspace, idempotency_key)
+    existing = _existing(workspace, idempotency_key, kind=AudioRequest.Kind.TRANSCRIPTION)
     if existing is not None:
         return existing
     _check_campaign(workspace, campaign)
@@ -177,19 +201,30 @@ def transcription_request(
     if asset.kind == "video" and not asset.audio_codec:
         raise ApplicationError("This video has no sound track to transcribe.", code="invalid",
                                extra={"fields": {"asset": ["No sound track."]}})
+    script = script.strip()
+    if script and not has_words_to_speak(script):
+        raise ApplicationError("The script has no words: leave it empty, or write the words that are spoken.",
+                               code="invalid",
+                               extra={"fields": {"script": ["No words here. Leave it empty or write the spoken words."]}})
     if asset.status != "ready":
         raise Conflict("The asset is not ready yet.")
-    _provider_or_error(transcription_providers, provider)
-    with transaction.atomic():
-        job = job_create(
-            workspace=workspace, kind=Job.Kind.TRANSCRIPTION, task="audio.tasks.transcription_run",
-            title=f"Transcription: {asset.display_name}"[:200], campaign=campaign or asset.campaign, user=user,
-            idempotency_key=idempotency_key, params={"provider": provider, "asset": asset.pk},
-        )
-        return AudioRequest.objects.create(
-            workspace=workspace, campaign=campaign or asset.campaign, job=job, kind=AudioRequest.Kind.TRANSCRIPTION,
-            provider=provider, created_by=_user(user), source_asset=asset, script=script.strip(), language=language,
-        )
+    _check_language_code(language)
+    recogniser = _provider_or_error(transcription_providers, provider)
+    try:
+        recogniser.check_language(language)
+    except ProviderError as exc:
+        raise ApplicationError(
+            f"{str(exc)[:1].upper()}{str(exc)[1:]}.", code="unsupported_language",
+            extra={"fields": {"language": ["This transcription provider cannot hear this language."]}},
+        ) from None
+    return _create(
+        workspace=workspace, kind=AudioRequest.Kind.TRANSCRIPTION, idempotency_key=idempotency_key,
+        job={"kind": Job.Kind.TRANSCRIPTION, "task": "audio.tasks.transcription_run",
+             "title": f"Transcription: {asset.display_name}"[:200], "campaign": campaign or asset.campaign, "user": user,
+             "params": {"provider": provider, "asset": asset.pk}},
+        request={"campaign": campaign or asset.campaign, "provider": provider, "created_by": _user(user),
+                 "source_asset": asset, "script": script, "language": language},
+    )
 
 
 def music_request(
@@ -206,15 +241,17 @@ def music_request(
     idempotency_key: str = "",
 ) -> AudioRequest:
     """Queue a music bed: mood 0-100 (calm to energetic), `duration` seconds, optional tempo/key."""
-    existing = _existing(workspace, idempotency_key)
+    existing = _existing(workspace, idempotency_key, kind=AudioRequest.Kind.MUSIC)
     if existing is not None:
         return existing
     _check_campaign(workspace, campaign)
     if not 0 <= int(mood) <= 100:
-        raise ApplicationError("The mood is a number from 0 to 100.", code="invalid")
+        raise ApplicationError("The mood is a number from 0 to 100.", code="invalid",
+                               extra={"fields": {"mood": ["Enter a number from 0 to 100."]}})
     limit = float(_setting("AUDIO_MUSIC_MAX_SECONDS", 300))
     if not 1.0 <= float(duration) <= limit:
-        raise ApplicationError(f"The duration must be between 1 and {limit:g} seconds.", code="invalid")
+        raise ApplicationError(f"The duration must be between 1 and {limit:g} seconds.", code="invalid",
+                               extra={"fields": {"duration": [f"Enter 1 to {limit:g} seconds."]}})
     if seed is not None and not 0 <= int(seed) <= MAX_SEED:
         raise ApplicationError(f"The seed is a whole number from 0 to {MAX_SEED}.", code="invalid",
                                extra={"fields": {"seed": [f"Enter a number from 0 to {MAX_SEED}."]}})
@@ -229,20 +266,32 @@ def music_request(
     _provider_or_error(music_providers, provider)
     if seed is None:
         seed = int(np.random.default_rng().integers(0, 2**31 - 1))
-    with transaction.atomic():
-        job = job_create(
-            workspace=workspace, kind=Job.Kind.MUSIC, task="audio.tasks.music_run",
-            title=f"Music: mood {int(mood)}, {float(duration):g} s", campaign=campaign, user=user,
-            idempotency_key=idempotency_key, params={"provider": provider},
-        )
-        return AudioRequest.objects.create(
-            workspace=workspace, campaign=campaign, job=job, kind=AudioRequest.Kind.MUSIC, provider=provider,
-            created_by=_user(user), mood=int(mood), duration=float(duration), seed=int(seed), tempo=tempo, key=key,
-        )
+    return _create(
+        workspace=workspace, kind=AudioRequest.Kind.MUSIC, idempotency_key=idempotency_key,
+        job={"kind": Job.Kind.MUSIC, "task": "audio.tasks.music_run", "title": f"Music: mood {int(mood)}, {float(duration):g} s",
+             "campaign": campaign, "user": user, "params": {"provider": provider}},
+        request={"campaign": campaign, "provider": provider, "created_by": _user(user), "mood": int(mood),
+                 "duration": float(duration), "seed": int(seed), "tempo": tempo, "key": key},
+    )
 
 
 def _user(user: Any) -> Any:
     return user if getattr(user, "is_authenticated", False) else None
+
+
+def _create(*, workspace: Any, kind: str, idempotency_key: str, job: dict[str, Any], request: dict[str, Any]) -> AudioRequest:
+    """The Job and its AudioRequest in one transaction. When a concurrent request with the same
+    idempotency key won the insert (the key is unique per workspace), its request is returned,
+    or refused (Conflict) when it is of another kind."""
+    try:
+        with transaction.atomic():
+            created = job_create(workspace=workspace, idempotency_key=idempotency_key, **job)
+            return AudioRequest.objects.create(workspace=workspace, job=created, kind=kind, **request)
+    except IntegrityError:
+        existing = _existing(workspace, idempotency_key, kind=kind) if idempotency_key else None
+        if existing is None:
+            raise
+        return existing
 
 
 # ---------------------------------------------------------------------------- execution
@@ -477,6 +526,14 @@ def captions_render(*, request: AudioRequest, fmt: str) -> str:
     if fmt not in CAPTION_FORMATS:
         raise ApplicationError(f"Unknown caption format '{fmt}'; use srt, vtt or ass.", code="invalid", status_code=404)
     if not request.words:
+        if request.kind == AudioRequest.Kind.MUSIC:
+            raise Conflict("Music has no words, so it has no captions.")
+        if request.job.status == Job.Status.SUCCEEDED:
+            raise Conflict("This request has no caption words: no speech was found.")
+        if request.job.status == Job.Status.FAILED:
+            raise Conflict("There are no captions: the job failed.")
+        if request.job.status == Job.Status.CANCELED:
+            raise Conflict("There are no captions: the job was canceled.")
         raise Conflict("There are no captions yet: the job has not finished.")
     words = [_Word(w["text"], float(w["start"]), float(w["end"])) for w in request.words]
     cues = build_cues(

@@ -3,7 +3,8 @@
 - `split_sentences` / `chunk_text`: long scripts are synthesised in chunks that end at sentence
   boundaries, so joins fall in the natural pause after a full stop.
 - `script_words`: the script's words exactly as written (punctuation kept) with character spans;
-  captions show these, never a recogniser's spelling.
+  captions show these, never a recogniser's spelling. `has_words_to_speak`: False for a script of
+  punctuation, symbols or emoji only, which services refuse.
 - `detect_language` / `check_language`: a deliberately small heuristic (writing system first, then
   stop-words for a few Latin-script languages) that refuses obvious mismatches such as Chinese text
   on an English voice. It returns None when unsure, and unsure never refuses.
@@ -86,6 +87,12 @@ def chunk_text(text: str, *, max_chars: int) -> list[str]:
 def script_words(text: str) -> list[ScriptWord]:
     """Whitespace-delimited words with their character spans (CJK runs count as one word)."""
     return [ScriptWord(m.group(0), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def has_words_to_speak(text: str) -> bool:
+    """Whether `text` has a letter or a digit to say: punctuation, symbols and emoji alone have none
+    (a script of "...!!!" or "🙂🙂" would make an empty or one-word voiceover)."""
+    return any(normalise_token(w.text) for w in script_words(text))
 
 
 def normalise_token(token: str) -> str:

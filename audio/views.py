@@ -13,11 +13,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audio import selectors, services
 from audio.apis import captions_response
 from audio.forms import MusicForm, TranscribeForm, VoiceoverForm
-from audio.providers.registry import get_tts_provider
+from audio.providers.registry import get_tts_provider, music_providers, transcription_providers, tts_providers
 from campaigns.selectors import can_write, require_write, scoped_get
 from campaigns.views import current_workspace
 from mediastudio.lib.exceptions import ApplicationError
-from mediastudio.lib.providers import ProviderError
+from mediastudio.lib.providers import ProviderDisabled, ProviderError
 
 
 def _voices():
@@ -93,16 +93,25 @@ def music_create(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def transcribe(request):
-    """GET ?asset=<pk>: the form (linked from a Library asset); POST: start the transcription."""
+    """GET ?asset=<pk>: the form (linked from a Library asset); GET ?from=<request pk>: the form
+    for the same media with that transcription's words as the script, to correct them (captions
+    then carry the corrected words, timed by forced alignment); POST: start the transcription."""
     workspace = current_workspace(request, write=request.method == "POST")
     assets = list(selectors.transcribable_assets(user=request.user, workspace=workspace).order_by("-created_at")[:200])
     wanted = request.GET.get("asset") or request.POST.get("asset")
+    initial: dict = {}
+    source = request.GET.get("from", "")
+    if request.method == "GET" and source.isdigit():
+        earlier = selectors.audio_request_get(user=request.user, pk=int(source))
+        if earlier.source_asset_id:
+            wanted = str(earlier.source_asset_id)
+            initial["script"] = earlier.script or " ".join(w["text"] for w in earlier.words)
     if wanted and wanted.isdigit() and not any(a.pk == int(wanted) for a in assets):
         from media_assets.models import MediaAsset
 
         # Another workspace's asset (or one that cannot be transcribed) does not exist here.
         assets.insert(0, scoped_get(MediaAsset.objects.filter(kind__in=["audio", "video"]), user=request.user, pk=int(wanted)))
-    form = TranscribeForm(request.POST or None, assets=assets, initial={"asset": wanted})
+    form = TranscribeForm(request.POST or None, assets=assets, initial={"asset": wanted, **initial})
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -128,11 +137,22 @@ def audio_detail(request, pk):
         messages.warning(request, "This voiceover has no caption words.")
     return render(request, "audio/detail.html", {
         "req": audio_request,
+        "provider_label": _provider_label(audio_request),
         "job": audio_request.job,
         "media": audio_request.media_asset,
         "formats": services.CAPTION_FORMATS,
         "can_write": can_write(user=request.user, workspace_id=audio_request.workspace_id),
     })
+
+
+def _provider_label(audio_request) -> str:
+    """The provider's name as people read it ("Whisper (embedded, faster-whisper)"), not its stored identifier."""
+    registries = {"voiceover": tts_providers, "transcription": transcription_providers, "music": music_providers}
+    registry = registries[audio_request.kind]
+    try:
+        return registry.load(audio_request.provider).verbose_name or audio_request.provider
+    except ProviderDisabled:  # a provider since removed from the registry
+        return audio_request.provider
 
 
 @login_required

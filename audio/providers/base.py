@@ -168,6 +168,11 @@ class TranscriptionProvider(BaseProvider):
     ) -> Transcript:
         raise NotImplementedError
 
+    def check_language(self, language: str) -> None:
+        """Raise ProviderError(code="unsupported_language") for a language this provider surely
+        cannot transcribe, when that is known without loading a model or calling the vendor (so a
+        request is refused before it queues a job that can only fail). Default: no check."""
+
 
 # --- music ---------------------------------------------------------------------------------------
 

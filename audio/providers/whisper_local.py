@@ -78,6 +78,14 @@ class WhisperLocalProvider(TranscriptionProvider):
         )
         return model, Path(path).name if self.setting("WHISPER_MODEL", "") else "tiny.en (bundled)"
 
+    def check_language(self, language: str) -> None:
+        # Only the bundled model is known without loading it: tiny.en hears English only.
+        if language and not self.setting("WHISPER_MODEL", "") and language.lower().split("-")[0] != "en":
+            raise ProviderError(
+                f"the transcription model tiny.en (bundled) is English-only; cannot transcribe '{language}'",
+                permanent=True, code="unsupported_language",
+            )
+
     def transcribe(
         self, path: str | Path, *, language: str | None = None, progress: ProgressCallback | None = None
     ) -> Transcript:

@@ -9,7 +9,8 @@
     const count = form.querySelector("[data-word-count]");
     const seconds = form.querySelector("[data-seconds]");
     const update = () => {
-      const words = script.value.trim() ? script.value.trim().split(/\s+/).length : 0;
+      // Only tokens with a letter or digit are spoken (as the server counts): "—" or "🙂" alone are not words.
+      const words = script.value.split(/\s+/).filter((token) => /[\p{L}\p{N}]/u.test(token)).length;
       count.textContent = words;
       seconds.textContent = Math.round((words / Math.max(80, Number(rate.value) || 175)) * 60);
     };
