@@ -17,7 +17,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from generation.providers.webhooks import ed25519_jwk, fal_webhook_headers
-from tests.fakes.video_common import FakeTask, FakeVideoServer, Reply, Request, route
+from tests.fakes.video_common import FakeTask, FakeVideoServer, Reply, Request, clip_for, route
 
 # endpoint id -> {field: (required, allowed values or a checker name)}
 ENDPOINTS: dict[str, dict[str, tuple[bool, Any]]] = {
@@ -125,7 +125,9 @@ class FalFake(FakeVideoServer):
             return invalid
         task = self.new_task(req.json, sequence=self.SEQUENCE)
         app = "/".join(endpoint.split("/")[:2])
-        task.data.update(app=app, endpoint=endpoint, webhook=req.query.get("fal_webhook"))
+        task.data.update(app=app, endpoint=endpoint, webhook=req.query.get("fal_webhook"), clip=clip_for(
+            prompt=req.json.get("prompt", ""), duration=req.json.get("duration", 5),
+            aspect_ratio=req.json.get("aspect_ratio", "16:9"), resolution=req.json.get("resolution", "720p")))
         base = f"{self.url}/{app}/requests/{task.id}"
         return Reply(200, {
             "request_id": task.id, "gateway_request_id": task.id, "response_url": base,
@@ -171,8 +173,7 @@ class FalFake(FakeVideoServer):
 
     def _output(self, task: FakeTask) -> str:
         if "output" not in task.data:
-            vertical = isinstance(task.payload, dict) and task.payload.get("aspect_ratio") == "9:16"
-            task.data["output"] = self.output_url(vertical=vertical)
+            task.data["output"] = self.output_url(clip=task.data["clip"])
         return task.data["output"]
 
     @route("GET", r"/(?P<app>[^/]+/[^/]+)/requests/(?P<request_id>[^/]+)")

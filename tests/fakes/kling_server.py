@@ -10,7 +10,7 @@ import time
 
 import jwt
 
-from tests.fakes.video_common import FakeVideoServer, Reply, Request, route
+from tests.fakes.video_common import FakeVideoServer, Reply, Request, clip_for, route
 
 MODELS = {"kling-v1", "kling-v1-6", "kling-v2-master", "kling-v2-1-master", "kling-v2-5-turbo", "kling-v2-6", "kling-v3"}
 SOUND_MODELS = {"kling-v2-6", "kling-v3"}
@@ -63,7 +63,7 @@ class KlingFake(FakeVideoServer):
             data["task_status_msg"] = "Failure to pass the risk control system"
         if state == "succeed":
             if "url" not in task.data:
-                task.data["url"] = self.output_url(vertical=task.data["vertical"])
+                task.data["url"] = self.output_url(clip=task.data["clip"])
             data["task_result"] = {"videos": [{"id": self.new_id(), "url": task.data["url"],
                                                "duration": str(task.payload["duration"])}]}
             data["final_unit_deduction"] = "1"
@@ -105,7 +105,10 @@ class KlingFake(FakeVideoServer):
                     return self.error(400, f"{key} is not valid base64", "1201")
         task = self.new_task(body, sequence=self.SEQUENCE)
         task.data["kind"] = kind
-        task.data["vertical"] = body.get("aspect_ratio") == "9:16"
+        # Kling's std mode renders 720p, pro 1080p.
+        task.data["clip"] = clip_for(prompt=body.get("prompt", ""), duration=body.get("duration", "5"),
+                                     aspect_ratio=body.get("aspect_ratio", "16:9"),
+                                     resolution="1080p" if body.get("mode") == "pro" else "720p")
         return self.ok({"task_id": task.id, "task_status": "submitted", "task_info": {},
                         "created_at": int(task.created_at * 1000), "updated_at": int(task.created_at * 1000)})
 

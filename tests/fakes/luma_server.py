@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from tests.fakes.video_common import FakeVideoServer, Reply, Request, route
+from tests.fakes.video_common import FakeVideoServer, Reply, Request, clip_for, route
 
 AGENTS_RATIOS = {"3:1", "2:1", "21:9", "16:9", "4:3", "3:2", "1:1", "3:4", "2:3", "9:16", "1:2", "1:3"}
 LEGACY_RATIOS = {"1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21"}
@@ -79,7 +79,9 @@ class LumaFake(FakeVideoServer):
             if problem := self._frame_problem(video.get(key)):
                 return self.error(422, f"video.{key}: {problem}")
         task = self.new_task(body, sequence=self.AGENTS_SEQUENCE)
-        task.data.update(legacy=False, vertical=body.get("aspect_ratio") == "9:16")
+        task.data.update(legacy=False, clip=clip_for(prompt=body["prompt"], duration=video.get("duration", "5s"),
+                                                     aspect_ratio=body.get("aspect_ratio", "16:9"),
+                                                     resolution=video.get("resolution", "720p")))
         return Reply(201, self._agents_object(task, "queued"))
 
     def _agents_object(self, task, state: str) -> dict:
@@ -88,7 +90,7 @@ class LumaFake(FakeVideoServer):
         if state == "failed":
             obj.update(failure_code="content_moderated", failure_reason="The request was blocked by moderation")
         if state == "completed":
-            task.data.setdefault("url", self.output_url(vertical=task.data["vertical"]))
+            task.data.setdefault("url", self.output_url(clip=task.data["clip"]))
             obj["output"] = [{"type": "video", "url": task.data["url"]}]
         return obj
 
@@ -123,7 +125,9 @@ class LumaFake(FakeVideoServer):
             if frame["type"] == "image" and not str(frame.get("url", "")).startswith(("http://", "https://")):
                 return self.error(400, f"keyframes.{name}.url must be a public URL")
         task = self.new_task(body, sequence=self.LEGACY_SEQUENCE)
-        task.data.update(legacy=True, vertical=body.get("aspect_ratio") == "9:16")
+        task.data.update(legacy=True, clip=clip_for(prompt=body.get("prompt", ""), duration=body.get("duration", "5s"),
+                                                    aspect_ratio=body.get("aspect_ratio", "16:9"),
+                                                    resolution=body.get("resolution", "720p")))
         return Reply(201, self._legacy_object(task, "queued"))
 
     def _legacy_object(self, task, state: str) -> dict:
@@ -133,7 +137,7 @@ class LumaFake(FakeVideoServer):
         if state == "failed":
             obj["failure_reason"] = "Prompt contains prohibited content and was blocked by moderation"
         if state == "completed":
-            task.data.setdefault("url", self.output_url(vertical=task.data["vertical"]))
+            task.data.setdefault("url", self.output_url(clip=task.data["clip"]))
             obj["assets"]["video"] = task.data["url"]
         return obj
 

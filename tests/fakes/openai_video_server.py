@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 from generation.providers.webhooks import standard_webhook_headers
-from tests.fakes.video_common import FakeTask, FakeVideoServer, Reply, Request, route, sample_mp4
+from tests.fakes.video_common import FakeTask, FakeVideoServer, Reply, Request, clip_for, clip_mp4, route
 
 SECONDS = {"4", "8", "12"}
 SIZES = {"720x1280", "1280x720", "1024x1792", "1792x1024"}
@@ -184,8 +184,8 @@ class OpenAIVideoFake(FakeVideoServer):
             return self.error(404, "The video's assets have expired.", "video_expired")
         if variant != "video":
             return self.error(404, f"No {variant} for this video.", "not_found")
-        vertical = task.payload["size"] in ("720x1280", "1024x1792")
-        return Reply(200, sample_mp4(vertical=vertical), {"Content-Type": "video/mp4"})
+        clip = clip_for(prompt=task.payload["prompt"], duration=task.payload["seconds"], size=task.payload["size"])
+        return Reply(200, clip_mp4(clip), {"Content-Type": "video/mp4"})
 
     @route("GET", r"/v1/videos")
     def list_videos(self, req: Request) -> Reply:

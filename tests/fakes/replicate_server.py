@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 from generation.providers.webhooks import standard_webhook_headers
-from tests.fakes.video_common import FakeTask, FakeVideoServer, Reply, Request, route
+from tests.fakes.video_common import FakeTask, FakeVideoServer, Reply, Request, clip_for, route
 
 
 def _image_ok(value: Any) -> bool:
@@ -115,6 +115,12 @@ class ReplicateFake(FakeVideoServer):
             return invalid
         body = req.json
         task = self.new_task(body["input"], sequence=self.SEQUENCE)
+        given = body["input"]
+        # Each model's default when a field is left out (Veo 3.1: 8 s; Kling: 5 s; pro mode is 1080p).
+        task.data["clip"] = clip_for(
+            prompt=given.get("prompt", ""), duration=given.get("duration", 8 if "veo" in model else 5),
+            aspect_ratio=given.get("aspect_ratio", "16:9"),
+            resolution=given.get("resolution", "1080p" if given.get("mode") == "pro" else "720p"))
         task.data.update(model=model, version=MODELS[model][0], webhook=body.get("webhook"),
                          events=body.get("webhook_events_filter"), prefer=req.header("prefer"),
                          cancel_after=req.header("cancel-after"))
@@ -166,7 +172,7 @@ class ReplicateFake(FakeVideoServer):
             status, error = "failed", "The input or output was flagged as sensitive. Please try again with different inputs. (E005)"
         elif status == "succeeded":
             if "output" not in task.data:
-                task.data["output"] = self.output_url(vertical=task.payload.get("aspect_ratio") == "9:16")
+                task.data["output"] = self.output_url(clip=task.data["clip"])
                 task.data["completed_at"] = time.time()
             output = task.data["output"]
         base = f"{self.url}/v1/predictions/{task.id}"

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
-import re
 
-from tests.fakes.video_common import FakeVideoServer, Reply, Request, route
+from tests.fakes.video_common import FakeVideoServer, Reply, Request, clip_for, route
 
 API_VERSION = "2024-11-06"
 GEN4_RATIOS = {"1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"}
@@ -145,8 +144,8 @@ class RunwayFake(FakeVideoServer):
         if "seed" in body and not isinstance(body["seed"], int):
             return self.error(400, "seed must be an integer")
         task = self.new_task(body, sequence=self.SEQUENCE)
-        vertical = re.match(r"(\d+):(\d+)", body["ratio"])
-        task.data["vertical"] = bool(vertical and int(vertical.group(1)) < int(vertical.group(2)))
+        # Runway's ratio is the output's pixel size.
+        task.data["clip"] = clip_for(prompt=str(text or ""), duration=duration, size=body["ratio"])
         return Reply(200, {"id": task.id})
 
     @route("POST", r"/v1/image_to_video")
@@ -173,7 +172,7 @@ class RunwayFake(FakeVideoServer):
                                "failureCode": "SAFETY.OUTPUT.VIDEO"})
         if state == "SUCCEEDED":
             if "output" not in task.data:
-                task.data["output"] = [self.output_url(vertical=task.data["vertical"])]
+                task.data["output"] = [self.output_url(clip=task.data["clip"])]
             return Reply(200, {**base, "status": state, "output": task.data["output"]})
         if state == "RUNNING":
             return Reply(200, {**base, "status": state, "progress": progress})

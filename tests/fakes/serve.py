@@ -7,7 +7,8 @@ from the Generate page and the API with no keys and no internet.
 The env file holds each provider's key and base URL pointing at its fake, plus
 SAFE_FETCH_ALLOW_LOOPBACK=true so the studio may download results from 127.0.0.1 (development only:
 the deploy checks refuse it when DEBUG is off). Fakes walk through the vendor's real states and
-serve a small real MP4; `--fail PROVIDER` makes one of them refuse every job (moderation), to see
+serve a real MP4 made for each request: its duration and size (or aspect ratio and resolution) as
+asked, in a colour taken from the prompt (4 fps keeps it quick); `--fail PROVIDER` makes one of them refuse every job (moderation), to see
 the tier's fallback to the next provider. A restart serves each fake on the port the env file already
 names when that port is free, so a studio started with that file keeps reaching its fakes.
 """

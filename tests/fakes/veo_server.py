@@ -12,7 +12,7 @@ import base64
 import binascii
 import time
 
-from tests.fakes.video_common import FakeVideoServer, Reply, Request, sample_mp4, route
+from tests.fakes.video_common import FakeVideoServer, Reply, Request, clip_for, clip_mp4, route
 
 MODELS = {
     "veo-3.1-generate-preview": {4, 6, 8},
@@ -100,7 +100,8 @@ class VeoFake(FakeVideoServer):
         if resolution not in ("720p", "1080p") or (resolution == "1080p" and duration != 8):
             return self.error(400, f"resolution {resolution} is not supported with durationSeconds {duration}")
         task = self.new_task(body, sequence=self.SEQUENCE)
-        task.data["vertical"] = parameters.get("aspectRatio") == "9:16"
+        task.data["clip"] = clip_for(prompt=instance["prompt"], duration=duration,
+                                     aspect_ratio=parameters.get("aspectRatio", "16:9"), resolution=resolution)
         name = f"models/{model}/operations/{task.id}"
         return Reply(200, {"name": name})
 
@@ -123,7 +124,7 @@ class VeoFake(FakeVideoServer):
         if "file" not in task.data:
             file_id = self.new_id().replace("-", "")[:12]
             expires = time.time() - 1 if self.switches.expire_outputs else time.time() + 2 * 86400
-            self.files[file_id] = {"expires": expires, "vertical": task.data["vertical"]}
+            self.files[file_id] = {"expires": expires, "clip": task.data["clip"]}
             task.data["file"] = file_id
         uri = f"{self.url}/v1beta/files/{task.data['file']}:download?alt=media"
         response = {"@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse",
@@ -137,4 +138,4 @@ class VeoFake(FakeVideoServer):
         file = self.files.get(file_id)
         if file is None or file["expires"] < time.time():
             return self.error(404, f"File {file_id} does not exist.")
-        return Reply(200, sample_mp4(vertical=file["vertical"]), {"Content-Type": "video/mp4"})
+        return Reply(200, clip_mp4(file["clip"]), {"Content-Type": "video/mp4"})

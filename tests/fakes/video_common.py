@@ -42,7 +42,14 @@ Public API (kept small and stable; other fakes import it):
     FakeVideoServer                   start/stop/url/requests/inject/switches/new_task/tasks/output_url/error
                                       calls(method=None, path_prefix=None) -> list[LoggedRequest]
     sample_mp4(vertical=False) -> bytes   a real 1 s MP4 (160x90 or 90x160, testsrc2 + sine), made once
-    make_mp4(dest, width=, height=, duration=) -> Path
+    make_mp4(dest, width=, height=, duration=, colour=) -> Path
+    Clip / clip_for(prompt=, duration=, aspect_ratio=, resolution=, size=)
+                                      the clip a request asks for: its size (from a pixel size, or an
+                                      aspect ratio and a resolution), its duration and a colour taken
+                                      from the prompt (the same prompt, the same colour)
+    clip_mp4(clip) -> bytes           that clip rendered by ffmpeg (4 fps), cached per clip
+    FakeVideoServer.output_url(clip=) a signed URL serving that clip; fakes that serve bytes
+                                      themselves (Veo, OpenAI) call clip_mp4 directly
 """
 
 from __future__ import annotations
@@ -71,16 +78,28 @@ _MP4_CACHE: dict[tuple[int, int], bytes] = {}
 _MP4_LOCK = threading.Lock()
 
 
-def make_mp4(dest: Path | str, *, width: int = 160, height: int = 90, duration: float = 1.0) -> Path:
-    """Render a tiny real MP4 (H.264 + AAC, testsrc2 + 440 Hz sine) with ffmpeg."""
+def make_mp4(dest: Path | str, *, width: int = 160, height: int = 90, duration: float = 1.0, colour: str = "",
+             rate: int = 24) -> Path:
+    """Render a real MP4 (H.264 + AAC) with ffmpeg: testsrc2 and a 440 Hz sine, or, with `colour`
+    (6 hex digits), that colour with a small test pattern moving across it, so a clip is plainly a
+    moving video of its own colour."""
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise RuntimeError("ffmpeg is not installed; the fake video servers need it for their output fixture.")
     dest = Path(dest)
+    if colour:
+        box = max(16, min(width, height) // 4) // 2 * 2
+        video = ["-f", "lavfi", "-i", f"color=c=0x{colour}:size={width}x{height}:rate={rate}:duration={duration}",
+                 "-f", "lavfi", "-i", f"testsrc2=size={box}x{box}:rate={rate}:duration={duration}"]
+        graph = ["-filter_complex",
+                 f"[0:v][1:v]overlay=x='(W-w)*t/{max(duration, 0.001)}':y='(H-h)/2':shortest=1[v]", "-map", "[v]", "-map", "2:a"]
+    else:
+        video = ["-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate={rate}:duration={duration}"]
+        graph = []
     args = [
-        ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
-        "-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate=24:duration={duration}",
+        ffmpeg, "-hide_banner", "-loglevel", "error", "-y", *video,
         "-f", "lavfi", "-i", f"sine=frequency=440:duration={duration}",
+        *graph,
         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
         "-c:a", "aac", "-b:a", "64k", "-shortest", "-movflags", "+faststart",
         str(dest),
@@ -100,6 +119,76 @@ def sample_mp4(*, vertical: bool = False) -> bytes:
                 path = make_mp4(Path(tmp) / "out.mp4", width=size[0], height=size[1])
                 _MP4_CACHE[size] = path.read_bytes()
         return _MP4_CACHE[size]
+
+
+# Short side of each resolution name the vendors use.
+RESOLUTION_SHORT_SIDE = {"480p": 480, "540p": 540, "720p": 720, "1080p": 1080, "4k": 2160}
+CLIP_RATE = 4  # frames per second: no protocol sets it, and few frames keep a 1080p clip fast to make
+
+
+@dataclass(frozen=True)
+class Clip:
+    """What a fake renders for one request: its size, its length, and a colour from its prompt."""
+
+    width: int
+    height: int
+    duration: float
+    colour: str  # 6 hex digits
+
+    @property
+    def name(self) -> str:
+        """The clip's file name: every parameter in it (signed with the URL, so it cannot be forged)."""
+        return f"{self.width}x{self.height}-{int(round(self.duration * 1000))}ms-{self.colour}.mp4"
+
+    @classmethod
+    def from_name(cls, name: str) -> "Clip | None":
+        match = re.search(r"(\d+)x(\d+)-(\d+)ms-([0-9a-f]{6})\.mp4$", name)
+        if match is None:
+            return None
+        return cls(int(match[1]), int(match[2]), int(match[3]) / 1000, match[4])
+
+
+def prompt_colour(prompt: str) -> str:
+    """A colour for a prompt (6 hex digits), kept out of the darkest and lightest tones so it shows."""
+    digest = hashlib.sha256((prompt or "").encode()).digest()
+    return "".join(f"{48 + b * 160 // 255:02x}" for b in digest[:3])
+
+
+def _even(value: float) -> int:
+    return max(2, int(round(value / 2)) * 2)  # H.264 in yuv420p needs even sides
+
+
+def clip_for(*, prompt: str, duration: float | int | str, aspect_ratio: str = "16:9", resolution: str = "720p",
+             size: str = "") -> Clip:
+    """The clip a request asks for. `size` ("1280x720" or Runway's "1280:720") wins; else the aspect
+    ratio ("9:16") at the resolution's short side ("720p": 720). `duration` may be 5, "5" or "5s"."""
+    seconds = float(str(duration).rstrip("s"))
+    match = re.fullmatch(r"(\d+)[x:](\d+)", size or "")
+    if match:
+        width, height = int(match[1]), int(match[2])
+    else:
+        a, _, b = (aspect_ratio or "16:9").partition(":")
+        ratio = float(a) / float(b or 1)
+        short = RESOLUTION_SHORT_SIDE.get((resolution or "720p").lower(), 720)
+        width, height = (short * ratio, short) if ratio >= 1 else (short, short / ratio)
+    return Clip(_even(width), _even(height), seconds, prompt_colour(prompt))
+
+
+_CLIP_CACHE: dict[Clip, bytes] = {}
+_CLIP_LOCKS: dict[Clip, threading.Lock] = {}
+
+
+def clip_mp4(clip: Clip) -> bytes:
+    """The clip rendered once per process (the same request again is served from memory)."""
+    with _MP4_LOCK:
+        lock = _CLIP_LOCKS.setdefault(clip, threading.Lock())
+    with lock:  # one render per clip; different clips render side by side
+        if clip not in _CLIP_CACHE:
+            with tempfile.TemporaryDirectory(prefix="fake-clip-") as tmp:
+                path = make_mp4(Path(tmp) / "out.mp4", width=clip.width, height=clip.height, duration=clip.duration,
+                                colour=clip.colour, rate=CLIP_RATE)
+                _CLIP_CACHE[clip] = path.read_bytes()
+        return _CLIP_CACHE[clip]
 
 
 # --------------------------------------------------------------------------- request / reply
@@ -360,11 +449,14 @@ class FakeVideoServer:
             self.tasks[task.id] = task
         return task
 
-    def output_url(self, *, vertical: bool = False, ttl: float | None = None, name: str | None = None) -> str:
-        """A signed URL of the MP4 fixture on this server, expiring after `ttl` s (already expired
-        when switches.expire_outputs is on)."""
+    def output_url(self, *, clip: Clip | None = None, vertical: bool = False, ttl: float | None = None,
+                   name: str | None = None) -> str:
+        """A signed URL on this server of `clip` (or, without one, the 1 s fixture), expiring after
+        `ttl` s (already expired when switches.expire_outputs is on)."""
         ttl = self.output_ttl if ttl is None else ttl
         expires = int(time.time() - 60) if self.switches.expire_outputs else int(time.time() + ttl)
+        if clip is not None:
+            name = name or f"{next(self._ids)}-{clip.name}"
         name = name or f"{next(self._ids)}-{'v' if vertical else 'h'}.mp4"
         sig = self._sign(name, expires)
         return f"{self.url}/_files/{name}?expires={expires}&sig={sig}"
@@ -389,7 +481,8 @@ class FakeVideoServer:
             return Reply(403, "<Error><Code>SignatureDoesNotMatch</Code></Error>", {"Content-Type": "application/xml"})
         if expires < time.time():
             return self.expired_reply()
-        data = sample_mp4(vertical=name.endswith("-v.mp4"))
+        clip = Clip.from_name(name)
+        data = clip_mp4(clip) if clip is not None else sample_mp4(vertical=name.endswith("-v.mp4"))
         return Reply(200, data, {"Content-Type": "video/mp4"})
 
     def _dispatch(self, request: Request) -> Reply:

@@ -114,7 +114,7 @@ def test_it_downloads_the_video_with_the_api_key(fake, provider, tmp_path):
     probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(dest)],
                                       capture_output=True, text=True, timeout=30, check=True).stdout)
     video = [s for s in probe["streams"] if s["codec_type"] == "video"][0]
-    assert (video["width"], video["height"]) == (90, 160)  # the 9:16 request got the vertical file
+    assert (video["width"], video["height"]) == (720, 1280)  # the 9:16 request (size 720x1280) got its size
 
 
 def test_it_reports_expired_assets_as_a_permanent_expired_error(fake, provider, tmp_path):
