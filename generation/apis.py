@@ -109,6 +109,11 @@ class GenerationOutputSerializer(serializers.ModelSerializer):
     attempts = AttemptOutputSerializer(many=True, read_only=True)
     batch = serializers.SerializerMethodField()
     warnings = serializers.SerializerMethodField(help_text="Deprecated models in the planned chain (with sunset and replacements).")
+    provider_log = serializers.SerializerMethodField(
+        help_text="Every provider tried or skipped, in order: {kind (attempt or skipped), provider, model, status, retry, "
+        "percent, reason (the error, or why it was skipped), code, then (what the engine did next), estimated_cost, "
+        "actual_cost, external_id}."
+    )
 
     class Meta:
         model = VideoGeneration
@@ -117,8 +122,12 @@ class GenerationOutputSerializer(serializers.ModelSerializer):
             "prompt", "enriched_prompt", "negative_prompt", "strategy", "mood", "platform", "aspect_ratio", "duration",
             "resolution", "seed", "tier", "provider", "model", "allow_fallback", "chain", "image_asset",
             "last_frame_asset", "result_asset", "result_url", "estimated_cost", "reserved_amount", "actual_cost",
-            "idempotency_key", "attempts", "warnings", "created_at", "updated_at",
+            "idempotency_key", "attempts", "skipped", "provider_log", "warnings", "created_at", "updated_at",
         ]
+        read_only_fields = ["skipped"]
+
+    def get_provider_log(self, obj: VideoGeneration) -> list[dict[str, Any]]:
+        return selectors.generation_provider_log(generation=obj)
 
     def get_warnings(self, obj: VideoGeneration) -> list[str]:
         return selectors.chain_warnings(obj.chain or [])

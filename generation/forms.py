@@ -27,6 +27,9 @@ class GenerateForm(forms.Form):
     resolution = forms.ChoiceField(choices=[(r, r) for r in strategy.RESOLUTIONS], initial="720p")
     tier = forms.ChoiceField(choices=[(t, t.title()) for t in TIERS], initial="draft")
     provider = forms.ChoiceField(required=False, choices=[("", "Any in the tier")])
+    allow_fallback = forms.BooleanField(
+        required=False, initial=True, label="Fall back to the next provider if one fails",
+        help_text="The budget holds the dearest provider of the chain; without fallback only the first one's cost.")
 
     def __init__(self, *args: Any, campaigns: Any = (), elements: Any = (), providers: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

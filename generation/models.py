@@ -74,6 +74,11 @@ class VideoGeneration(models.Model):
     model = models.CharField(max_length=80, blank=True)
     allow_fallback = models.BooleanField(default=True)
     chain = models.JSONField(default=list, blank=True, help_text="Planned [{provider, model, estimate}] in order.")
+    skipped = models.JSONField(
+        default=list, blank=True,
+        help_text="Providers passed over, with why: [{provider, model, reason, stage, at}]; stage 'plan' (left out "
+        "of the chain: not enabled, cannot serve the request) or 'fallback' (cooling down when its turn came).",
+    )
 
     image_asset = models.ForeignKey("media_assets.MediaAsset", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     last_frame_asset = models.ForeignKey("media_assets.MediaAsset", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -34,6 +34,44 @@ def generation_get(*, user: Any, job_id: Any) -> VideoGeneration:
     return generation
 
 
+def generation_provider_log(*, generation: VideoGeneration) -> list[dict[str, Any]]:
+    """Every provider the generation tried or passed over, in the order it happened, each with what
+    came of it in words: an attempt's outcome and error (and whether the engine retried it or moved
+    on to the next provider), or why a provider of the tier was skipped. The Generate page's panel,
+    the job page and the API's job detail all show this same list."""
+    attempts = sorted(generation.attempts.all(), key=lambda a: (a.created_at, a.pk))  # uses a prefetch when there is one
+    events: list[tuple[str, int, dict[str, Any]]] = []
+    for i, a in enumerate(attempts):
+        later = attempts[i + 1] if i + 1 < len(attempts) else None
+        if a.status == VideoAttempt.Status.FAILED and later is not None:
+            then = f"Retried on {later.provider}." if later.provider == a.provider else f"Moved on to {later.provider}."
+        else:
+            then = ""
+        events.append((a.created_at.isoformat(), i, {
+            "kind": "attempt", "number": i + 1, "provider": a.provider, "model": a.model, "status": a.status, "retry": a.retry,
+            "percent": a.percent, "reason": a.error, "code": a.error_code, "then": then,
+            "estimated_cost": str(a.estimated_cost), "actual_cost": None if a.actual_cost is None else str(a.actual_cost),
+            "external_id": a.external_id,
+        }))
+    for j, entry in enumerate(generation.skipped or []):
+        events.append((str(entry.get("at") or ""), -1000 + j, {
+            "kind": "skipped", "number": None, "provider": entry.get("provider", ""), "model": entry.get("model", ""), "status": "skipped",
+            "retry": 0, "percent": 0, "reason": entry.get("reason", ""), "code": entry.get("stage", ""), "then": "",
+            "estimated_cost": None, "actual_cost": None, "external_id": "",
+        }))
+    # Timestamps share one format (UTC ISO); a skip recorded in the same instant as the attempt
+    # it made way for sorts first.
+    return [e for _, _, e in sorted(events, key=lambda t: (_instant(t[0]), t[1]))]
+
+
+def _instant(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
 def batch_get(*, user: Any, job_id: Any) -> VideoBatch:
     try:
         batch = scoped(VideoBatch.objects.select_related("job"), user=user).filter(job_id=job_id).first()

@@ -114,6 +114,7 @@ def _create(request, workspace, data, campaigns, elements):
         workspace=workspace, user=request.user, campaign=campaign, prompt=data["prompt"], mood=data["mood"],
         platform=data.get("platform") or "", aspect_ratio=data["aspect_ratio"], duration=data["duration"],
         resolution=data["resolution"], tier=data["tier"], provider=provider, model=model,
+        allow_fallback=bool(data.get("allow_fallback")),
         camera_move=data.get("camera_move") or "", lighting=data.get("lighting") or "", elements=chosen,
         image_asset=image_asset,
     )
@@ -131,7 +132,7 @@ def job_detail(request, job_id):
     return render(request, "generation/job.html", {
         "generation": generation,
         "job": generation.job,
-        "attempts": generation.attempts.order_by("id"),
+        "provider_log": selectors.generation_provider_log(generation=generation),
         "attempts_total": sum((a.actual_cost for a in generation.attempts.all() if a.actual_cost is not None), 0),
         "warnings": selectors.chain_warnings(generation.chain),
         "result_url": result_url,

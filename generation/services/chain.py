@@ -206,7 +206,7 @@ def plan_candidates(
             skipped.append({"provider": ident, "reason": exc.message})
             continue
         if not cls.is_enabled():
-            skipped.append({"provider": ident, "reason": "not enabled (no credentials)"})
+            skipped.append({"provider": ident, "reason": _not_enabled_reason(ident, cls)})
             continue
         if ident in cooling:
             skipped.append({"provider": ident, "reason": f"cooling down after repeated failures until {cooling[ident].isoformat()}"})
@@ -225,5 +225,25 @@ def plan_candidates(
             candidates.append(Candidate(ident, spec.name, estimate, spec.poll_interval, spec.label or spec.name))
             break
         else:
-            skipped.append({"provider": ident, "reason": "; ".join(reasons) or "no model fits this request"})
+            skipped.append({"provider": ident, "reason": _no_model_reason(reasons)})
     return Plan(candidates=candidates, skipped=skipped)
+
+
+def _not_enabled_reason(identifier: str, cls: type[VideoProvider]) -> str:
+    # Say what would turn it on: the page and the job show this to people who may not know the setup.
+    if getattr(settings, f"{identifier.upper()}_ENABLED", None) is False:
+        return f"turned off ({identifier.upper()}_ENABLED is false)"
+    if cls.settings_keys:
+        return f"not enabled: set {', '.join(cls.settings_keys)}"
+    return "not enabled"
+
+
+def _no_model_reason(reasons: list[str]) -> str:
+    # One reason per model is a wall of near-identical sentences: the first, and how many more.
+    if not reasons:
+        return "no model fits this request"
+    first = reasons[0].rstrip(".")
+    others = len(reasons) - 1
+    if not others:
+        return first + "."
+    return f"{first}; its {others} other model{'s' if others > 1 else ''} cannot make it either."

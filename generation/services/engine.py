@@ -185,10 +185,16 @@ class Estimate:
     strategy: dict[str, Any]
     plan: Plan
     tier: str
+    allow_fallback: bool = True
+
+    @property
+    def candidates(self) -> list[Any]:
+        # Without fallback only the first provider is ever tried (and reserved for), as in create.
+        return self.plan.candidates if self.allow_fallback else self.plan.candidates[:1]
 
     @property
     def worst_case(self) -> Decimal:
-        return self.plan.worst_case
+        return max((c.estimate for c in self.candidates), default=ZERO)
 
     def to_dict(self) -> dict[str, Any]:
         first = self.plan.candidates[0] if self.plan.candidates else None
@@ -198,7 +204,7 @@ class Estimate:
             "worst_case": str(self.worst_case),
             "provider": first.provider if first else None,
             "model": first.model if first else None,
-            "chain": [c.to_dict() for c in self.plan.candidates],
+            "chain": [c.to_dict() for c in self.candidates],
             "skipped": self.plan.skipped,
             "duration": self.strategy["duration"],
             "aspect_ratio": self.strategy["aspect_ratio"],
@@ -233,7 +239,7 @@ def video_estimate(
                           elements=list(elements))
     request = _planning_request(strat=strat, resolution=resolution, image=image, last_frame=last_frame, references=references)
     plan = plan_candidates(request=request, tier=tier, provider=provider, model=model, allow_fallback=allow_fallback)
-    return Estimate(strategy=strat.to_dict(), plan=plan, tier=tier)
+    return Estimate(strategy=strat.to_dict(), plan=plan, tier=tier, allow_fallback=allow_fallback)
 
 
 # ---------------------------------------------------------------------------- create
@@ -383,6 +389,7 @@ def video_generation_create(
                 model=model,
                 allow_fallback=allow_fallback,
                 chain=[c.to_dict() for c in (plan.candidates if allow_fallback else plan.candidates[:1])],
+                skipped=plan_skipped(plan.skipped),
                 image_asset=image_asset,
                 last_frame_asset=last_frame_asset,
                 remix_of=remix_of,
@@ -429,6 +436,27 @@ def video_generation_run(job: Job, reporter: Any) -> Any:
     return WAITING
 
 
+def plan_skipped(skipped: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The planner's passes as kept on the generation: why each provider of the tier was left out."""
+    now = timezone.now().isoformat()
+    return [{"provider": s["provider"], "model": s.get("model", ""), "reason": s["reason"], "stage": "plan", "at": now}
+            for s in skipped]
+
+
+def _skip_record(generation: VideoGeneration, entry: dict[str, Any], reason: str) -> None:
+    # Kept on the row (not only in the passing progress message) so the job page and the API can say
+    # afterwards why a provider of the chain was never tried.
+    item = {"provider": entry["provider"], "model": entry.get("model", ""), "reason": reason, "stage": "fallback",
+            "at": timezone.now().isoformat()}
+    with transaction.atomic():
+        locked = VideoGeneration.objects.select_for_update().filter(pk=generation.pk).first()
+        if locked is None:
+            return
+        locked.skipped = [*locked.skipped, item]
+        locked.save(update_fields=["skipped", "updated_at"])
+    generation.skipped = locked.skipped
+
+
 def _replan_for_retry(generation: VideoGeneration) -> None:
     """A failed or canceled generation runs again: plan with today's provider health, reserve anew."""
     strat = generation.strategy
@@ -453,7 +481,9 @@ def _replan_for_retry(generation: VideoGeneration) -> None:
             locked.reserved_amount += top_up
         locked.chain = [c.to_dict() for c in (plan.candidates if generation.allow_fallback else plan.candidates[:1])]
         locked.estimated_cost = worst
-        locked.save(update_fields=["chain", "estimated_cost", "reserved_amount", "updated_at"])
+        # Today's plan replaces the last one's; passes at earlier fallbacks stay with their attempts.
+        locked.skipped = [s for s in locked.skipped if s.get("stage") != "plan"] + plan_skipped(plan.skipped)
+        locked.save(update_fields=["chain", "estimated_cost", "reserved_amount", "skipped", "updated_at"])
     generation.refresh_from_db()
 
 
@@ -837,6 +867,8 @@ def _attempt_failed_next(attempt: VideoAttempt, error: ProviderError) -> None:
     for index in range(attempt.chain_index + 1, len(generation.chain)):
         entry = generation.chain[index]
         if entry["provider"] in cooling:
+            until = timezone.localtime(cooling[entry["provider"]]).strftime("%H:%M")
+            _skip_record(generation, entry, f"cooling down after repeated failures (until {until})")
             continue
         nxt = VideoAttempt.objects.create(
             generation=generation, chain_index=index, provider=entry["provider"], model=entry["model"],
@@ -846,7 +878,8 @@ def _attempt_failed_next(attempt: VideoAttempt, error: ProviderError) -> None:
         attempt_step(nxt.pk, force=True)
         return
     summary = "; ".join(
-        f"{a.provider}/{a.model}: {a.error}" for a in generation.attempts.filter(status=A.FAILED).order_by("id")
+        [f"{a.provider}/{a.model}: {a.error}" for a in generation.attempts.filter(status=A.FAILED).order_by("id")]
+        + [f"{s['provider']} skipped: {s['reason']}" for s in generation.skipped if s.get("stage") == "fallback"]
     )
     try:
         job_set_status(job=generation.job_id, status=Job.Status.FAILED, message="Failed on every provider",

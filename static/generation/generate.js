@@ -68,6 +68,7 @@
       if (v) q.set(name, v);
     });
     if (!q.get("prompt")) q.set("prompt", "a product shot");
+    q.set("allow_fallback", form.elements.allow_fallback.checked ? "true" : "false");
     if (hasImage()) q.set("image", "true");
     const out = form.querySelector("[data-estimate]"), detail = form.querySelector("[data-estimate-detail]");
     const warn = form.querySelector("[data-estimate-warning]"), remaining = form.querySelector("[data-remaining]");
@@ -95,7 +96,9 @@
       const c = body.budget || budgets[form.elements.campaign.value];
       remaining.textContent = c ? `${money(c.remaining)} of ${money(c.budget)}` : "no campaign";
       warn.hidden = !(body.budget && !body.budget.fits);
-      warn.textContent = warn.hidden ? "" : `Over budget: needs up to ${money(body.worst_case)}, ${money(body.budget.remaining)} left.`;
+      const firstFits = body.budget && Number(body.estimate) <= Number(body.budget.remaining);
+      warn.textContent = warn.hidden ? "" : `Over budget: needs up to ${money(body.worst_case)}, ${money(body.budget.remaining)} left.`
+        + (form.elements.allow_fallback.checked && firstFits ? ` Without fallback it needs ${money(body.estimate)}.` : "");
     } catch (e) {
       out.textContent = "—"; detail.textContent = ""; warn.hidden = false; warn.textContent = String(e.message || e);
     }
@@ -126,7 +129,11 @@
     if (["succeeded", "failed", "canceled"].includes(job.status) && box.dataset.settled !== current) {
       box.dataset.settled = current;
       estimate();  // the reservation is settled: show the campaign's remaining budget as it now is
+      poll();  // the final list of providers tried (the websocket carries only the job row)
     }
+    const cancel = panel.querySelector("[data-cancel]"), retry = panel.querySelector("[data-retry]");
+    if (cancel) cancel.hidden = !["queued", "running"].includes(job.status);
+    if (retry) retry.hidden = !["failed", "canceled"].includes(job.status);
     if (job.status === "succeeded") finish();
     if (job.status === "failed" || job.status === "canceled") {
       stopPolling();
@@ -151,11 +158,39 @@
     links.hidden = false;
   }
 
+  // Which providers were tried and why each failed or was skipped: kept in the panel (the job's
+  // message moves on at once), the same list the job page and the API show.
+  function showLog(log) {
+    const box = panel.querySelector("[data-provider-log]"), list = box.querySelector("[data-provider-log-list]");
+    list.innerHTML = "";
+    (log || []).forEach((a) => {
+      const li = document.createElement("li");
+      li.className = `status-${a.status}`;
+      li.dataset.provider = a.provider;
+      li.dataset.kind = a.kind;
+      const name = document.createElement("strong");
+      name.textContent = a.model ? `${a.provider} (${a.model})` : a.provider;
+      const state = a.kind === "skipped" ? "skipped"
+        : a.status === "running" ? (a.percent ? `rendering ${a.percent}%` : "rendering")
+        : a.status === "fetching" ? "fetching the video"
+        : a.retry ? `${a.status}, retry ${a.retry}` : a.status;
+      const why = a.reason || (a.status === "succeeded" ? "made the video" : "");
+      li.append(name, ` ${state}${why ? `: ${why}` : ""}${why && !/[.!?]$/.test(why) ? "." : ""}${a.then ? ` ${a.then}` : ""}`);
+      list.appendChild(li);
+    });
+    box.hidden = !list.children.length;
+  }
+
   async function poll() {
     if (!current) return;
+    const id = current;
     try {
-      const r = await fetch(`/api/video/jobs/${current}`, { credentials: "same-origin" });
-      if (r.ok) { const b = await r.json(); show({ status: b.status, progress: b.progress, message: b.message, error: b.error }); }
+      const r = await fetch(`/api/video/jobs/${id}`, { credentials: "same-origin" });
+      if (r.ok && id === current) {
+        const b = await r.json();
+        showLog(b.provider_log);
+        show({ status: b.status, progress: b.progress, message: b.message, error: b.error });
+      }
     } catch (e) { /* the websocket may still deliver */ }
   }
   function stopPolling() { clearInterval(pollTimer); pollTimer = null; }
@@ -178,6 +213,34 @@
     tr.children[3].textContent = `up to ${money(body.estimated_cost)}`;  // the reservation: the chain's worst case
     tbody.prepend(tr);
   }
+
+  // Cancel and retry from the panel, as on the job page (the API answers with the job as it is then).
+  async function act(verb) {
+    if (!current) return;
+    const err = form.querySelector("[data-form-error]");
+    const r = await fetch(`/api/video/jobs/${current}/${verb}`, {
+      method: "POST", credentials: "same-origin", headers: { Accept: "application/json", "X-CSRFToken": csrf() },
+    });
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) {
+      panel.querySelector('[data-result-job] [data-field="error"]').textContent = body.error ? body.error.message : r.statusText;
+      return;
+    }
+    err.hidden = true;
+    if (verb === "retry") {
+      const box = panel.querySelector("[data-result-job]");
+      delete box.dataset.settled;
+      panel.querySelector("[data-result-title]").textContent = "Rendering…";
+      stopPolling();
+      pollTimer = setInterval(poll, 2000);
+    }
+    showLog(body.provider_log);
+    show({ status: body.status, progress: body.progress, message: body.message, error: body.error });
+  }
+  panel.querySelectorAll("[data-cancel], [data-retry]").forEach((button) => button.addEventListener("click", async () => {
+    button.disabled = true;
+    try { await act(button.dataset.cancel !== undefined ? "cancel" : "retry"); } finally { button.disabled = false; }
+  }));
 
   (window.MediaStudioJobHooks = window.MediaStudioJobHooks || []).push((job) => {
     if (job.id === current) show(job);
@@ -205,6 +268,8 @@
       notes.hidden = !(body.warnings && body.warnings.length);
       notes.textContent = notes.hidden ? "" : body.warnings.join(" ");
       player.hidden = true; player.removeAttribute("src"); delete player.dataset.loaded;
+      showLog([]);
+      panel.querySelector("[data-result-links]").hidden = true;
       panel.hidden = false;
       panel.querySelector("[data-result-title]").textContent = "Rendering…";
       panel.querySelector("[data-result-job]").dataset.jobId = current;
@@ -213,6 +278,7 @@
       pollTimer = setInterval(poll, 2000);
     } catch (e) {
       err.hidden = false; err.textContent = String(e.message || e);
+      err.scrollIntoView({ block: "nearest", behavior: "smooth" });  // the message is at the top of a long form
     } finally {
       button.disabled = false;
     }
@@ -221,7 +287,7 @@
   mood.addEventListener("input", () => { onMood(); scheduleEstimate(); });
   form.elements.platform.addEventListener("change", () => { onPlatform(); scheduleEstimate(); });
   form.elements.model.addEventListener("change", () => { onModel(); scheduleEstimate(); });
-  ["prompt", "aspect_ratio", "duration", "resolution", "tier", "provider", "campaign", "image"].forEach((name) => {
+  ["prompt", "aspect_ratio", "duration", "resolution", "tier", "provider", "campaign", "image", "allow_fallback"].forEach((name) => {
     const el = form.elements[name];
     if (el) el.addEventListener("change", scheduleEstimate);
   });

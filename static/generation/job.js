@@ -1,6 +1,6 @@
-// Video job page: the job row moves live over the jobs websocket; the attempts table (one row per
-// provider tried, with its costs) is refreshed from the API while the job runs, so a fallback to
-// the next provider appears without a reload.
+// Video job page: the job row moves live over the jobs websocket; the providers table (one row per
+// attempt, with its costs and what came of it, and one per provider skipped, with why) is refreshed
+// from the API while the job runs, so a fallback to the next provider appears without a reload.
 (function () {
   "use strict";
   const table = document.querySelector("[data-attempts]");
@@ -15,27 +15,46 @@
     return td;
   }
 
-  function render(attempts) {
+  // What happened, in words: the error or the reason for the skip, then what the engine did next.
+  function what(a) {
+    return a.reason || (a.status === "succeeded" ? "Made the video." : a.status === "running" ? `Rendering: ${a.percent}%.` : "");
+  }
+
+  function render(log) {
     const body = table.querySelector("tbody");
     body.innerHTML = "";
     let spent = 0;
-    attempts.forEach((a, i) => {
+    log.forEach((a) => {
       const tr = document.createElement("tr");
       tr.className = `status-${a.status}`;
       tr.dataset.attempt = a.provider;
-      tr.appendChild(cell(`${i + 1}${a.retry ? ` (retry ${a.retry})` : ""}`));
-      tr.appendChild(cell(`${a.provider} / ${a.model}`));
+      tr.dataset.kind = a.kind;
+      const attempt = a.kind === "attempt";
+      tr.appendChild(cell(attempt ? `${a.number}${a.retry ? ` (retry ${a.retry})` : ""}` : "—"));
+      tr.appendChild(cell(a.model ? `${a.provider} / ${a.model}` : a.provider));
       const st = document.createElement("td");
       const badge = document.createElement("span");
       badge.className = "badge"; badge.textContent = a.status;
       st.appendChild(badge);
       tr.appendChild(st);
+      const reason = cell(what(a), "small");
+      reason.dataset.reason = "";
+      if (a.then) {
+        const next = document.createElement("strong");
+        next.textContent = ` ${a.then}`;
+        reason.appendChild(next);
+      }
+      tr.appendChild(reason);
+      tr.appendChild(cell(attempt ? `${money(a.estimated_cost)} / ${money(a.actual_cost)}` : "—", "small"));
       tr.appendChild(cell(a.external_id || "—", "small"));
-      tr.appendChild(cell(`${money(a.estimated_cost)} / ${money(a.actual_cost)}`, "small"));
-      tr.appendChild(cell(a.error || "", "small"));
       body.appendChild(tr);
-      if (a.actual_cost !== null) spent += Number(a.actual_cost);
+      if (a.actual_cost !== null && a.actual_cost !== undefined) spent += Number(a.actual_cost);
     });
+    if (!log.length) {
+      const tr = document.createElement("tr");
+      const td = cell("Not submitted yet.", "muted"); td.colSpan = 6;
+      tr.appendChild(td); body.appendChild(tr);
+    }
     if (total) total.textContent = money(spent);
   }
 
@@ -45,9 +64,11 @@
       const r = await fetch(table.dataset.jobApi, { credentials: "same-origin", headers: { Accept: "application/json" } });
       if (!r.ok) return;
       const job = await r.json();
-      render(job.attempts || []);
+      render(job.provider_log || []);
       if (["succeeded", "failed", "canceled"].includes(job.status)) {
         clearInterval(timer);
+        const error = document.querySelector("dd[data-field='error']");
+        if (error) error.textContent = job.error || "—";
         // The player and the final costs come with the server-rendered page.
         if (job.status === "succeeded" && !document.querySelector("video")) location.reload();
       }

@@ -2,7 +2,8 @@
 
 Each class keeps its jobs in a class-level dict (reset by `reset()`), so a test can script what
 the "vendor" does: fail on submit (permanent or retryable), finish after N polls, never finish,
-report via a signed webhook. Their output is a real 1 s MP4.
+report via a signed webhook. Their output is a real 1 s MP4 (the vendor fakes in tests/fakes make
+each request's own clip; these in-process ones need not).
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ def test_it_redirects_to_the_video_job_page_without_javascript(client, owner):
     generation = VideoGeneration.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/generate/jobs/{generation.job_id}/"
     page = client.get(response["Location"])
-    assert page.status_code == 200 and b"Attempts" in page.content
+    assert page.status_code == 200 and b"Providers tried" in page.content
 
 
 def test_it_refuses_a_viewer_and_hides_other_workspaces_jobs(client, owner, viewer, outsider):

@@ -77,10 +77,15 @@ def drive(job_id: str, *, rounds: int = 40) -> list[int]:
 
 
 def assert_stored_video(detail: dict) -> MediaAsset:
+    """The stored clip is the one asked for: its length, and its aspect ratio at its resolution (the
+    fakes render each request's own clip)."""
     asset = MediaAsset.objects.get(pk=detail["result_asset"])
     assert asset.kind == "video" and asset.source == "generated"
     info = ffprobe_video(Path(asset.file.path))
-    assert info["codec"] == "h264" and info["frames"] >= 20 and (info["width"], info["height"]) == (160, 90)
+    wide = {"16:9": (1280, 720), "9:16": (720, 1280)}[detail["aspect_ratio"]]
+    assert info["codec"] == "h264" and (info["width"], info["height"]) == wide
+    assert abs(info["duration"] - detail["duration"]) < 0.1 and info["frames"] >= 4 * detail["duration"] - 1
+    assert (asset.width, asset.height) == wide and abs(asset.duration - detail["duration"]) < 0.1
     return asset
 
 
@@ -194,6 +199,7 @@ def test_it_falls_back_to_the_next_provider_of_the_tier_after_moderation(client_
     client.force_login(owner)
     page = client.get(f"/generate/jobs/{created['id']}/").content.decode()
     assert 'data-attempt="runway"' in page and 'data-attempt="veo"' in page
+    assert "Moved on to veo." in page  # why runway was left stays on the page after the fact
     assert f"${runway_estimate:.2f} / $0.00" in page and f"${veo_estimate:.2f} / ${veo_estimate:.2f}" in page
     assert "moderation" in page
 
