@@ -18,6 +18,7 @@ from campaigns import selectors as campaign_selectors
 from campaigns.apis import workspace_for_create
 from campaigns.models import Campaign, Universe
 from media_assets import editor_services as services
+from media_assets.apis import ERROR_SCHEMA
 from media_assets.compositions import Composition, CompositionClip, Render
 from media_assets.models import MediaAsset
 from media_assets.render.presets import PRESETS
@@ -25,7 +26,12 @@ from mediastudio.lib.api import StudioPagination
 
 
 class _Scoped(serializers.PrimaryKeyRelatedField):
-    """An object of the requesting user's workspaces only (another tenant's id does not exist)."""
+    """An object of the requesting user's workspaces only (another tenant's id does not exist).
+    ``missing`` is the message for an id that is not there (deleted meanwhile, or never yours)."""
+
+    def __init__(self, *, missing: str = "Not found in your workspace: it may have been deleted.", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.error_messages["does_not_exist"] = missing
 
     def get_queryset(self):
         return campaign_selectors.scoped(super().get_queryset(), user=self.context["request"].user)
@@ -36,7 +42,8 @@ def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if isinstance(errors, dict):
         for key, value in errors.items():
-            out.update(_flatten(value, f"{prefix}{key}."))
+            # A whole list's or item's error ("clips" is not a list) belongs to it, not to a field named non_field_errors.
+            out.update(_flatten(value, prefix if key == "non_field_errors" and prefix else f"{prefix}{key}."))
     elif isinstance(errors, list) and errors and all(isinstance(e, (dict, list)) for e in errors):
         for index, value in enumerate(errors):
             out.update(_flatten(value, f"{prefix}{index}."))
@@ -58,7 +65,8 @@ def _valid(serializer: serializers.Serializer) -> dict[str, Any]:
 
 
 class ClipInputSerializer(serializers.Serializer):
-    asset = _Scoped(queryset=MediaAsset.objects.all(), help_text="A video or image asset of the composition's workspace.")
+    asset = _Scoped(queryset=MediaAsset.objects.all(), help_text="A video or image asset of the composition's workspace.",
+                    missing="This file is no longer in the library (deleted?): remove the clip or pick another file.")
     in_point = serializers.FloatField(required=False, default=0.0, min_value=0.0)
     out_point = serializers.FloatField(required=False, allow_null=True, default=None, help_text="Videos; empty: to the end.")
     duration = serializers.FloatField(required=False, allow_null=True, default=None, help_text="Images: seconds on screen.")
@@ -99,6 +107,11 @@ class CompositionInputSerializer(serializers.Serializer):
     watermark_opacity = serializers.FloatField(required=False)
     end_card_text = serializers.CharField(max_length=120, required=False, allow_blank=True)
     end_card_duration = serializers.FloatField(required=False)
+    expected_updated_at = serializers.DateTimeField(
+        required=False, write_only=True,
+        help_text="On update: the updated_at you last read. When the composition was saved since, nothing "
+                  "changes and the answer is 409 (code edit_conflict, with the current updated_at); omit it to overwrite.",
+    )
 
 
 class ClipAssetSerializer(serializers.ModelSerializer):
@@ -233,6 +246,7 @@ class CompositionListApi(APIView):
     def post(self, request):
         data = dict(_valid(CompositionInputSerializer(data=request.data, context={"request": request})))
         workspace = workspace_for_create(request, data.pop("workspace", None))
+        data.pop("expected_updated_at", None)  # nothing to be stale against yet
         title = data.pop("title")
         clips = [dict(c) for c in data.pop("clips", [])]
         with transaction.atomic():
@@ -245,7 +259,8 @@ class CompositionDetailApi(APIView):
     def get(self, request, pk):
         return Response(_out(request, _composition(request, pk)))
 
-    @extend_schema(operation_id="compositions_update", request=CompositionInputSerializer, responses=CompositionOutputSerializer)
+    @extend_schema(operation_id="compositions_update", request=CompositionInputSerializer,
+                   responses={200: CompositionOutputSerializer, 409: ERROR_SCHEMA})
     def patch(self, request, pk):
         composition = _composition(request, pk, write=True)
         data = dict(_valid(CompositionInputSerializer(data=request.data, partial=True, context={"request": request})))

@@ -27,6 +27,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +43,7 @@ from media_assets.render import captions_ass
 from media_assets.render import spec as rs
 from media_assets.render.presets import PRESETS, get_preset
 from media_assets.render.runner import RenderCanceled, RenderError, prepare, render
-from mediastudio.lib.exceptions import ApplicationError
+from mediastudio.lib.exceptions import ApplicationError, Conflict
 
 if TYPE_CHECKING:
     from audio.models import AudioRequest
@@ -164,12 +165,21 @@ def _validate_clip(errors: dict[str, list[str]], index: int, data: dict[str, Any
         if preset_key not in PRESETS or not isinstance(layout, dict):
             errors.setdefault(f"{key}.layouts", []).append(f"Unknown preset '{preset_key}'.")
             continue
+        extra = sorted(set(layout) - {"fit", "focus"})
+        if extra:
+            errors.setdefault(f"{key}.layouts.{preset_key}", []).append(
+                f"A platform's framing has a fit and a focus only, not {', '.join(map(str, extra))}.")
         if "fit" in layout:
             _choice(errors, f"{key}.layouts.{preset_key}.fit", layout["fit"], CompositionClip.Fit.values)
         focus = layout.get("focus")
+        # true/false are ints to Python, not a place in the picture
         if focus is not None and not (isinstance(focus, (list, tuple)) and len(focus) == 2
-                                      and all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in focus)):
+                                      and all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1
+                                              for v in focus)):
             errors.setdefault(f"{key}.layouts.{preset_key}.focus", []).append("The focus is [x, y], each 0 to 1.")
+
+
+_WITH_ARTICLE = {MediaAsset.Kind.SUBTITLE: "a subtitle", MediaAsset.Kind.AUDIO: "an audio"}
 
 
 def _validate_fields(errors: dict[str, list[str]], fields: dict[str, Any], workspace_id: int) -> None:
@@ -198,7 +208,7 @@ def _validate_fields(errors: dict[str, list[str]], fields: dict[str, Any], works
     for key, kinds in expected.items():
         obj = fields.get(key)
         if obj is not None and obj.kind not in kinds:
-            errors.setdefault(key, []).append(f"Choose a {kinds[0]} file, not {obj.get_kind_display().lower()}.")
+            errors.setdefault(key, []).append(f"Choose {_WITH_ARTICLE[kinds[0]]} file, not {obj.get_kind_display().lower()}.")
     request = fields.get("caption_request")
     if request is not None and request.kind not in ("voiceover", "transcription"):
         errors.setdefault("caption_request", []).append("Captions come from a voiceover or a transcription.")
@@ -226,11 +236,15 @@ def composition_create(*, workspace: Any, title: str, user: Any = None, clips: l
         return composition_update(composition=composition, title=title, clips=clips or [], **fields)
 
 
-def composition_update(*, composition: Composition, clips: list[dict[str, Any]] | None = None, **fields: Any) -> Composition:
+def composition_update(*, composition: Composition, clips: list[dict[str, Any]] | None = None,
+                       expected_updated_at: datetime | None = None, **fields: Any) -> Composition:
     """Change fields and (when ``clips`` is given) replace the timeline with ``clips`` in order.
 
     Each clip is a dict of CompositionClip fields with ``asset`` a MediaAsset. The whole result
-    must be renderable (transitions no longer than their clips), else ValidationError."""
+    must be renderable (transitions no longer than their clips), else ValidationError.
+    ``expected_updated_at`` is the ``updated_at`` the editor last read: when the composition was
+    saved since (another tab, a colleague), nothing changes and Conflict (409) says so, instead of
+    the later save silently undoing the earlier one."""
     unknown = set(fields) - set(SCALAR_FIELDS) - set(RELATED_FIELDS)
     if unknown:
         raise TypeError(f"unknown composition fields: {', '.join(sorted(unknown))}")
@@ -247,6 +261,15 @@ def composition_update(*, composition: Composition, clips: list[dict[str, Any]] 
         if request.kind == "voiceover" and request.asset_id:
             fields["voiceover"] = request.asset  # its captions only make sense over its voice
     with transaction.atomic():
+        if expected_updated_at is not None and composition.pk is not None:
+            saved_at = Composition.objects.select_for_update().values_list("updated_at", flat=True).get(pk=composition.pk)
+            if saved_at != expected_updated_at:
+                raise Conflict(
+                    "This composition was saved elsewhere (another tab or a colleague) after you opened it. "
+                    "Your changes are not saved yet: reload to see the other version, or save yours over it.",
+                    # written as the API writes updated_at, so that a client can compare or resend it
+                    code="edit_conflict", extra={"updated_at": saved_at.isoformat().replace("+00:00", "Z")},
+                )
         for key, value in fields.items():
             setattr(composition, key, value.strip() if key in ("title", "end_card_text") and isinstance(value, str) else value)
         if composition.caption_request_id and composition.caption_asset_id:
@@ -261,7 +284,7 @@ def composition_update(*, composition: Composition, clips: list[dict[str, Any]] 
         spec_errors = composition_problems(composition=composition)
         if spec_errors:
             transaction.set_rollback(True)
-            raise ValidationError({"clips": spec_errors})
+            raise ValidationError(spec_errors)
     return composition
 
 
@@ -280,16 +303,27 @@ def composition_delete(*, composition: Composition) -> None:
     composition.delete()
 
 
-def composition_problems(*, composition: Composition) -> list[str]:
-    """Why the timeline cannot be rendered as it stands ([] when it can, or when it is empty)."""
+def spec_error_fields(exc: rs.SpecError) -> dict[str, list[str]]:
+    """A spec's refusal on the field it is about: ``clips.<index>`` for a clip shorter than its
+    transitions (the editor marks that clip), ``end_card_duration`` for an end card shorter than
+    the transition into it, else ``clips``."""
+    if exc.clip is not None:
+        return {f"clips.{exc.clip}": [str(exc)]}
+    if exc.end_card:
+        return {"end_card_duration": [str(exc)]}
+    return {"clips": [str(exc)]}
+
+
+def composition_problems(*, composition: Composition) -> dict[str, list[str]]:
+    """Why the timeline cannot be rendered as it stands, by field ({} when it can, or when it is empty)."""
     clips = list(composition.clips.select_related("asset"))
     if not clips:
-        return []
+        return {}
     try:
         _timeline(composition, clips, paths=None, with_tracks=False).validate()
     except rs.SpecError as exc:
-        return [str(exc)]
-    return []
+        return spec_error_fields(exc)
+    return {}
 
 
 # ---------------------------------------------------------------------------- spec conversion
@@ -575,7 +609,7 @@ def render_start(*, composition: Composition, presets: list[str] | None = None, 
         try:
             composition_spec(composition=composition).validate()
         except rs.SpecError as exc:
-            fields["clips"] = [str(exc)]
+            fields.update(spec_error_fields(exc))
     if composition.watermark and _brand(composition)["logo"] is None:
         fields["watermark"] = ["The universe has no logo to use as a watermark."]
     if fields:

@@ -32,7 +32,13 @@ TARGET_TRUE_PEAK = -1.0
 
 
 class SpecError(ValueError):
-    """A composition that cannot be rendered as described."""
+    """A composition that cannot be rendered as described; ``clip`` is the index of the clip at
+    fault and ``end_card`` says the end card is, where the fault is theirs (the editor marks them)."""
+
+    def __init__(self, message: str, *, clip: int | None = None, end_card: bool = False) -> None:
+        super().__init__(message)
+        self.clip = clip
+        self.end_card = end_card
 
 
 @dataclass(frozen=True)
@@ -261,16 +267,21 @@ class Composition:
             raise SpecError("a composition needs at least one clip")
         if len(self.transitions) > len(self.clips) - 1:
             raise SpecError("more transitions than joins between clips")
+        last = len(self.clips) - 1
+        into_card = self.end_card.transition.overlap if self.end_card is not None else 0.0
         for i, clip in enumerate(self.clips):
+            # The last clip's way out is the transition into the end card, when there is one: it
+            # overlaps the clip as any other transition does.
             before = self.transition_after(i - 1).overlap if i > 0 else 0.0
-            after = self.transition_after(i).overlap if i < len(self.clips) - 1 else 0.0
+            after = self.transition_after(i).overlap if i < last else into_card
             if before + after > clip.length + 1e-6:
-                raise SpecError(f"clip {i + 1} ({clip.length:.2f} s) is shorter than its transitions "
-                                f"({before:.2f} s in + {after:.2f} s out)")
-        if self.end_card is not None and self.end_card.transition.overlap > min(
-            self.end_card.duration, self.clips[-1].length
-        ):
-            raise SpecError("end card transition longer than the end card or last clip")
+                out = "into the end card" if i == last else "out"
+                raise SpecError(f"Clip {i + 1} lasts {clip.length:.2f} s, less than its transitions "
+                                f"({before:.2f} s in + {after:.2f} s {out}): shorten a transition, use a cut "
+                                "or keep more of the clip.", clip=i)
+        if self.end_card is not None and into_card > self.end_card.duration + 1e-6:
+            raise SpecError(f"The transition into the end card ({into_card:.2f} s) is longer than the end card "
+                            f"({self.end_card.duration:.2f} s).", end_card=True)
 
     @property
     def main_duration(self) -> float:

@@ -298,6 +298,7 @@
       }
       const preset = viewPreset();
       const fit = selectInput("Fit", data.choices.fit, layoutFor(c, preset).fit, (v) => { setLayout(c, preset, { fit: v }); view.place(); markDirty(); });
+      fit.classList.add("wide");  // the card is narrow: its choices ("Fit, blurred fill") need both columns
       const ownId = `own-${i}`;
       const own = el("input", { type: "checkbox", id: ownId, class: "own-layout", checked: layoutFor(c, preset).own });
       own.addEventListener("change", () => {
@@ -677,6 +678,9 @@
       music_level_db: Number(comp.music_level_db), music_duck: Boolean(comp.music_duck), watermark: Boolean(comp.watermark),
       watermark_position: comp.watermark_position, watermark_opacity: Number(comp.watermark_opacity),
       end_card_text: comp.end_card_text || "", end_card_duration: Number(comp.end_card_duration),
+      // The version this page last read: a save made meanwhile in another tab (or by a colleague) is
+      // not silently undone; the server refuses with 409 and the page asks what to keep.
+      expected_updated_at: comp.updated_at,
     };
   }
 
@@ -697,19 +701,35 @@
     const keys = Object.keys(fields);
     if (!keys.length) list.append(el("li", { text: error.message || "Something went wrong." }));
     keys.forEach((k) => {
-      const m = /^clips\.(\d+)\./.exec(k);
-      const where = m ? `Clip ${Number(m[1]) + 1}, ${k.split(".").slice(2).join(" ").replace("_", " ")}` : k.replace(/_/g, " ");
-      list.append(el("li", { text: `${where}: ${fields[k].join(" ")}` }));
+      // "clips.2.out_point" is about a field of clip 3, "clips.2" about clip 3 as a whole (its message names it).
+      const m = /^clips\.(\d+)(?:\.|$)/.exec(k);
+      const sub = k.split(".").slice(2).join(" ").replace(/_/g, " ");
+      const where = m ? (sub ? `Clip ${Number(m[1]) + 1}, ${sub}: ` : "") : `${k.replace(/_/g, " ")}: `;
+      list.append(el("li", { text: `${where}${fields[k].join(" ")}` }));
       if (m) { const li = document.querySelector(`#timeline li.clip[data-index="${m[1]}"]`); if (li) li.classList.add("has-error"); }
     });
   }
 
-  async function save(event, fromRender) {
+  // Saved elsewhere since this page read the composition: nothing was changed; the user keeps
+  // what is on the page and chooses to load the other version or to save theirs over it.
+  function showConflict(error) {
+    showErrors(null);
+    const reload = el("button", { type: "button", class: "secondary", text: "Load the other version",
+      onclick: () => { dirty = false; location.reload(); } });
+    const overwrite = el("button", { type: "button", class: "danger", text: "Save mine over it",
+      onclick: () => save(null, false, true) });
+    $("errors").append(el("li", { class: "conflict" }, el("span", { text: error.message }), " ", reload, " ", overwrite));
+  }
+
+  async function save(event, fromRender, overwrite) {
     $("save-state").textContent = "Saving…";
-    const result = await api(data.urls.api, "PATCH", payload());
+    const body = payload();
+    if (overwrite) delete body.expected_updated_at;
+    const result = await api(data.urls.api, "PATCH", body);
     if (!result.ok) {
       $("save-state").textContent = "Not saved";
-      showErrors(result.json.error);
+      if (result.status === 409 && result.json.error && result.json.error.code === "edit_conflict") showConflict(result.json.error);
+      else showErrors(result.json.error);
       return false;
     }
     showErrors(null);
@@ -721,6 +741,7 @@
     renderTimeline();
     $("total-duration").textContent = comp.duration ? `${Number(comp.duration).toFixed(2)} s` : "";
     preview();
+    loadResults();  // cuts made before this save now say they are out of date
     return true;
   }
 
@@ -820,18 +841,31 @@
     const r = await api(data.urls.renders + "?page_size=50", "GET");
     if (!r.ok) return;
     const latest = new Map();
+    const newest = new Map();
     // Per preset: the newest render, unless it failed or was canceled and an older cut exists to play.
     r.json.results.forEach((row) => {
+      if (!newest.has(row.preset)) newest.set(row.preset, row);
       const shown = latest.get(row.preset);
       if (!shown || (["failed", "canceled"].includes(shown.status) && !shown.output_url && row.output_url)) latest.set(row.preset, row);
     });
+    // A cut made before the composition's last save does not show that save's changes: it says so,
+    // so that nobody downloads it for the current version.
+    const savedAt = Date.parse(comp.updated_at);
+    const notes = (row) => {
+      const out = [];
+      const last = newest.get(row.preset);
+      if (last !== row) out.push(`The latest render ${last.status === "failed" ? "failed" : "was canceled"}: this is an earlier cut.`);
+      if (row.output_url && Date.parse(row.created_at) < savedAt) out.push("Made before the latest changes: render again to update it.");
+      return out;
+    };
     const grid = $("results");
     grid.innerHTML = "";
     if (!latest.size) grid.append(el("p", { class: "muted", text: "Nothing rendered yet." }));
     // In the presets' own order (TikTok, Reels, Shorts, YouTube, ...), not the order they finished in.
     data.presets.filter((p) => latest.has(p.key)).map((p) => latest.get(p.key)).forEach((row) => {
       const preset = data.presets.find((p) => p.key === row.preset);
-      const card = el("figure", { class: `result status-${row.status}`, "data-preset": row.preset, "data-render-id": row.id });
+      const rowNotes = notes(row);
+      const card = el("figure", { class: `result status-${row.status}${rowNotes.length ? " outdated" : ""}`, "data-preset": row.preset, "data-render-id": row.id });
       if (row.output_url) {
         const video = el("video", { src: row.output_url, controls: true, preload: "metadata", playsinline: true, poster: row.poster_url || null });
         if (preset) video.style.aspectRatio = `${preset.width} / ${preset.height}`;
@@ -842,6 +876,7 @@
       card.append(el("figcaption", {}, el("strong", { text: row.preset_label }), " ",
         el("span", { class: "muted small", text: row.output_url ? `${row.width}×${row.height} · ${fmt(row.duration)}` : row.error ? row.error.split("\n")[0] : row.status }),
         row.output ? el("a", { class: "small", href: `/library/${row.output}/`, text: " Library" }) : ""));
+      if (rowNotes.length) card.append(el("p", { class: "small outdated-note", text: rowNotes.join(" ") }));
       grid.append(card);
     });
     const running = r.json.results.find((row) => row.status === "queued" || row.status === "running");

@@ -133,8 +133,9 @@ def test_it_refuses_another_workspaces_asset_and_transitions_longer_than_clips(w
             clip(library["blue"], out_point=0.3, transition="crossfade", transition_duration=0.4),
             clip(library["red"]),
         ])
-    assert caught.value.message_dict["clips"][0] == (  # counted as on the page, from 1
-        "clip 2 (0.30 s) is shorter than its transitions (0.40 s in + 0.40 s out)")
+    assert caught.value.message_dict["clips.1"][0] == (  # on the clip at fault, counted as on the page, from 1
+        "Clip 2 lasts 0.30 s, less than its transitions (0.40 s in + 0.40 s out): shorten a transition, "
+        "use a cut or keep more of the clip.")
     assert composition.clips.count() == 1  # the refused timeline changed nothing
     with pytest.raises(ValidationError) as caught:
         services.composition_update(composition=composition, presets=["tiktok", "myspace"], voiceover=library["red"])

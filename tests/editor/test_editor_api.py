@@ -58,7 +58,7 @@ def test_it_creates_reads_edits_and_deletes_a_composition(api, library, workspac
 @pytest.mark.parametrize("clip,field,words", [
     ({"in_point": 1.0, "out_point": 0.5}, "clips.0.out_point", "after the in point"),
     ({"asset": "VOICE"}, "clips.0.asset", "video or an image"),
-    ({"asset": 999999}, "clips.0.asset", "does not exist"),
+    ({"asset": 999999}, "clips.0.asset", "no longer in the library"),
     ({"fit": "stretch"}, "clips.0.fit", "not a valid choice"),
     ({"transition": "spin"}, "clips.0.transition", "not a valid choice"),
 ])
