@@ -97,8 +97,8 @@ class Composition(models.Model):
 
 class CompositionClip(models.Model):
     class Fit(models.TextChoices):
-        COVER = "cover", "Fill (crop around the focus point)"
-        CONTAIN_BLUR = "contain_blur", "Fit (blurred fill)"
+        COVER = "cover", "Crop to fill"
+        CONTAIN_BLUR = "contain_blur", "Fit, blurred fill"
 
     class Motion(models.TextChoices):
         PUSH_IN = "push_in", "Push in"
