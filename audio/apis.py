@@ -97,8 +97,8 @@ class AudioGenerateApi(APIView):
                       f"music: {' | '.join(music_providers.entries)} (default {DEFAULT_MUSIC}). Remote ones need their key.")
         idempotency_key = serializers.CharField(
             required=False, max_length=100, default="",
-            help_text="Sending the same key again returns the request it made; a key used for another kind of "
-                      "request is refused (409).")
+            help_text="Sending the same key and body again returns the request it made; the key with another "
+                      "body is refused (422), and for another kind of request (409).")
         # voiceover
         script = serializers.CharField(required=False, trim_whitespace=True,
                                        help_text="voiceover: the words to speak (at least one word; at most "
@@ -160,8 +160,8 @@ class AudioTranscribeApi(APIView):
                                          help_text=" | ".join(transcription_providers.entries))
         idempotency_key = serializers.CharField(
             required=False, max_length=100, default="",
-            help_text="Sending the same key again returns the request it made; a key used for another kind of "
-                      "request is refused (409).")
+            help_text="Sending the same key and body again returns the request it made; the key with another "
+                      "body is refused (422), and for another kind of request (409).")
 
     @extend_schema(operation_id="audio_transcribe", request=AudioTranscribeInputSerializer,
                    responses={202: AudioRequestOutputSerializer})

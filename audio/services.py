@@ -93,9 +93,27 @@ _KIND_NAMES = {AudioRequest.Kind.VOICEOVER: "a voiceover", AudioRequest.Kind.TRA
                AudioRequest.Kind.MUSIC: "music"}
 
 
-def _existing(workspace: Any, idempotency_key: str, *, kind: str) -> AudioRequest | None:
-    """The request an idempotency key already made, when it was of the same `kind`; a key used
-    for another kind of request (or another kind of job) is a Conflict, never a replay of it."""
+_PARAM_NAMES = {"source_asset": "asset"}  # a parameter's name as the request sends it, where the field's differs
+
+
+def _same(field: str, stored: Any, sent: Any) -> bool:
+    if field in ("campaign", "source_asset"):
+        return stored == getattr(sent, "pk", sent)
+    if field == "script":
+        return (stored or "").strip() == (sent or "").strip()
+    if field == "voice":
+        return (stored or "").lower() == (sent or "").lower()
+    if field in ("rate", "pitch", "duration", "tempo"):
+        return (stored is None) == (sent is None) and (sent is None or float(stored) == float(sent))
+    if field in ("mood", "seed"):
+        return (stored is None) == (sent is None) and (sent is None or int(stored) == int(sent))
+    return (stored or "") == (sent or "")
+
+
+def _existing(workspace: Any, idempotency_key: str, *, kind: str, params: dict[str, Any] | None = None) -> AudioRequest | None:
+    """The request an idempotency key already made, when it was of the same `kind` with the same
+    `params` (model field -> value sent); a key used for another kind of request (or another kind
+    of job) is a Conflict, and one sent again with other parameters a 422, never a replay of it."""
     if not idempotency_key:
         return None
     job = Job.objects.filter(workspace=workspace, idempotency_key=idempotency_key).first()
@@ -107,6 +125,16 @@ def _existing(workspace: Any, idempotency_key: str, *, kind: str) -> AudioReques
     if request.kind != kind:
         raise Conflict(f"This idempotency key was used for {_KIND_NAMES.get(request.kind, request.kind)}; "
                        f"use a new key for {_KIND_NAMES.get(kind, kind)}.")
+    differ = [field for field, sent in (params or {}).items()
+              if not _same(field, getattr(request, f"{field}_id" if field in ("campaign", "source_asset") else field), sent)]
+    if differ:
+        names = [_PARAM_NAMES.get(f, f) for f in differ]
+        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+        raise ApplicationError(
+            f"This idempotency key was already used for {_KIND_NAMES.get(kind, kind)} with a different {listed}; "
+            "send the same request again, or use a new key.",
+            code="idempotency_mismatch", status_code=422, extra={"differs": names},
+        )
     return request
 
 
@@ -134,7 +162,9 @@ def voiceover_request(
     """Queue a voiceover of `script`. Refuses (ApplicationError) an empty or too long script,
     an unknown or disabled provider, a voice the embedded engine does not have, and a voice
     whose language is not the script's."""
-    existing = _existing(workspace, idempotency_key, kind=AudioRequest.Kind.VOICEOVER)
+    sent = {"script": script, "voice": voice, "language": language, "rate": rate, "pitch": pitch, "provider": provider,
+            "campaign": campaign}
+    existing = _existing(workspace, idempotency_key, kind=AudioRequest.Kind.VOICEOVER, params=sent)
     if existing is not None:
         return existing
     _check_campaign(workspace, campaign)
@@ -166,9 +196,9 @@ def voiceover_request(
             check_language(script, language=spoken)
         except LanguageMismatch as exc:
             raise ApplicationError(str(exc), code="language_mismatch",
-                                   extra={"fields": {"voice": ["This voice does not speak the script's language."]}}) from None
+                                   extra={"fields": {"voice": [str(exc)]}}) from None
     return _create(
-        workspace=workspace, kind=AudioRequest.Kind.VOICEOVER, idempotency_key=idempotency_key,
+        workspace=workspace, kind=AudioRequest.Kind.VOICEOVER, idempotency_key=idempotency_key, params=sent,
         job={"kind": Job.Kind.VOICEOVER, "task": "audio.tasks.voiceover_run", "title": f"Voiceover: {shorten(script, 60)}",
              "campaign": campaign, "user": user, "params": {"provider": provider, "voice": voice}},
         request={"campaign": campaign, "provider": provider, "created_by": _user(user), "script": script, "voice": voice,
@@ -189,7 +219,9 @@ def transcription_request(
 ) -> AudioRequest:
     """Queue a transcription of a video or audio asset; with `script`, captions carry that text
     exactly (forced alignment), else the recogniser's words."""
-    existing = _existing(workspace, idempotency_key, kind=AudioRequest.Kind.TRANSCRIPTION)
+    sent = {"source_asset": asset, "script": script, "language": language, "provider": provider,
+            "campaign": campaign or asset.campaign}
+    existing = _existing(workspace, idempotency_key, kind=AudioRequest.Kind.TRANSCRIPTION, params=sent)
     if existing is not None:
         return existing
     _check_campaign(workspace, campaign)
@@ -218,7 +250,7 @@ def transcription_request(
             extra={"fields": {"language": ["This transcription provider cannot hear this language."]}},
         ) from None
     return _create(
-        workspace=workspace, kind=AudioRequest.Kind.TRANSCRIPTION, idempotency_key=idempotency_key,
+        workspace=workspace, kind=AudioRequest.Kind.TRANSCRIPTION, idempotency_key=idempotency_key, params=sent,
         job={"kind": Job.Kind.TRANSCRIPTION, "task": "audio.tasks.transcription_run",
              "title": f"Transcription: {asset.display_name}"[:200], "campaign": campaign or asset.campaign, "user": user,
              "params": {"provider": provider, "asset": asset.pk}},
@@ -241,7 +273,10 @@ def music_request(
     idempotency_key: str = "",
 ) -> AudioRequest:
     """Queue a music bed: mood 0-100 (calm to energetic), `duration` seconds, optional tempo/key."""
-    existing = _existing(workspace, idempotency_key, kind=AudioRequest.Kind.MUSIC)
+    sent = {"mood": mood, "duration": duration, "tempo": tempo, "key": key, "provider": provider, "campaign": campaign}
+    if seed is not None:  # a seed left out was drawn at random: any stored one matches it
+        sent["seed"] = seed
+    existing = _existing(workspace, idempotency_key, kind=AudioRequest.Kind.MUSIC, params=sent)
     if existing is not None:
         return existing
     _check_campaign(workspace, campaign)
@@ -262,12 +297,12 @@ def music_request(
             parse_key(key)
         except (ValueError, ProviderError) as exc:
             raise ApplicationError(f"Unknown key '{key}': {exc}", code="invalid",
-                                   extra={"fields": {"key": ["Unknown key."]}}) from None
+                                   extra={"fields": {"key": ["Unknown key. Write one such as A minor or F# major."]}}) from None
     _provider_or_error(music_providers, provider)
     if seed is None:
         seed = int(np.random.default_rng().integers(0, 2**31 - 1))
     return _create(
-        workspace=workspace, kind=AudioRequest.Kind.MUSIC, idempotency_key=idempotency_key,
+        workspace=workspace, kind=AudioRequest.Kind.MUSIC, idempotency_key=idempotency_key, params=sent,
         job={"kind": Job.Kind.MUSIC, "task": "audio.tasks.music_run", "title": f"Music: mood {int(mood)}, {float(duration):g} s",
              "campaign": campaign, "user": user, "params": {"provider": provider}},
         request={"campaign": campaign, "provider": provider, "created_by": _user(user), "mood": int(mood),
@@ -279,16 +314,17 @@ def _user(user: Any) -> Any:
     return user if getattr(user, "is_authenticated", False) else None
 
 
-def _create(*, workspace: Any, kind: str, idempotency_key: str, job: dict[str, Any], request: dict[str, Any]) -> AudioRequest:
+def _create(*, workspace: Any, kind: str, idempotency_key: str, job: dict[str, Any], request: dict[str, Any],
+            params: dict[str, Any] | None = None) -> AudioRequest:
     """The Job and its AudioRequest in one transaction. When a concurrent request with the same
     idempotency key won the insert (the key is unique per workspace), its request is returned,
-    or refused (Conflict) when it is of another kind."""
+    or refused when it is of another kind (Conflict) or has other `params` (422)."""
     try:
         with transaction.atomic():
             created = job_create(workspace=workspace, idempotency_key=idempotency_key, **job)
             return AudioRequest.objects.create(workspace=workspace, job=created, kind=kind, **request)
     except IntegrityError:
-        existing = _existing(workspace, idempotency_key, kind=kind) if idempotency_key else None
+        existing = _existing(workspace, idempotency_key, kind=kind, params=params) if idempotency_key else None
         if existing is None:
             raise
         return existing

@@ -45,12 +45,14 @@ def audio_home(request):
 
 
 def _error_into(form, exc: ApplicationError) -> None:
-    fields = exc.extra.get("fields") or {}
+    """A service's refusal on the form: under the fields it names, once; at the top of the form
+    only when it names none of the form's fields."""
+    fields = {name: errors for name, errors in (exc.extra.get("fields") or {}).items() if name in form.fields}
     for name, errors in fields.items():
-        if name in form.fields:
-            for error in errors:
-                form.add_error(name, error)
-    form.add_error(None, exc.message)
+        for error in errors:
+            form.add_error(name, error)
+    if not fields:
+        form.add_error(None, exc.message)
 
 
 @login_required

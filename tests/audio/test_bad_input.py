@@ -86,3 +86,29 @@ def test_the_admin_offers_no_audio_request_form_to_add(client):
     client.force_login(get_user_model().objects.create_superuser("ops", "ops@example.com", "pw-for-tests-123"))
     assert client.get(reverse("admin:audio_audiorequest_add")).status_code == 403
     assert client.get(reverse("admin:audio_audiorequest_changelist")).status_code == 200
+
+
+def test_a_refusal_on_a_field_is_shown_under_that_field_only(logged_in):
+    response = logged_in.post(reverse("audio:music-create"), {"mood": 50, "duration": 5, "key": "H dorian"})
+    html = response.content.decode()
+    assert response.status_code == 400 and "Unknown key." in _field_errors(html, "key")
+    assert html.count("Unknown key") == 1 and 'class="form-error"' not in html
+    french = "Nous avons pour vous une lampe, et elle est douce avec vous dans le salon."
+    response = logged_in.post(reverse("audio:voiceover-create"), {"script": french, "voice": "en-us", "rate": 175, "pitch": 50})
+    html = response.content.decode()
+    assert response.status_code == 400 and "looks like &#x27;fr&#x27;" in _field_errors(html, "voice")
+    assert html.count("looks like") == 1 and 'class="form-error"' not in html
+    assert french in html  # what was typed is kept
+
+
+def test_a_refusal_on_no_field_is_shown_at_the_top_of_the_form(logged_in, workspace, tmp_path):
+    from tests.audio.test_services import make_video_with_speech
+
+    video = store(workspace, make_video_with_speech(tmp_path), "video")
+    type(video).objects.filter(pk=video.pk).update(status="processing")
+    response = logged_in.post(reverse("audio:transcribe"), {"asset": video.pk, "script": "typed words"})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert re.search(r'<div class="form-error" role="alert">The asset is not ready yet.</div>', html)
+    assert html.count("not ready yet") == 1 and "typed words" in html
+    assert not AudioRequest.objects.exists()

@@ -107,3 +107,46 @@ def test_the_page_names_the_provider_as_people_read_it(logged_in, workspace, own
     assert "<dd>Procedural music bed (embedded)</dd>" in html and "procedural_music" not in html
     AudioRequest.objects.filter(pk=music.pk).update(provider="retired_vendor")  # since removed from the registry
     assert "<dd>retired_vendor</dd>" in logged_in.get(reverse("audio:detail", args=[music.pk])).content.decode()
+
+
+def _job_line(html: str) -> str:
+    """The text of the page's progress line, tags stripped."""
+    line = re.search(r'<section class="card job-watch".*?<div class="small">(.*?)</div>', html, re.S).group(1)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", line)).strip()
+
+
+def test_the_progress_line_has_no_dangling_separator_without_a_message(logged_in, workspace, owner):
+    request = services.voiceover_request(workspace=workspace, user=owner, script=SHORT, voice="en-us")
+    url = reverse("audio:detail", args=[request.pk])
+    assert _job_line(logged_in.get(url).content.decode()) == "queued 0%"
+    # With a message, the message follows the percentage (the separator is drawn by audio.css).
+    type(request.job).objects.filter(pk=request.job_id).update(progress=40, message="Speaking the script")
+    html = logged_in.get(url).content.decode()
+    assert _job_line(html) == "queued 40%Speaking the script", _job_line(html)
+
+
+@pytest.mark.browser
+def test_the_progress_separator_shows_only_with_a_message_also_on_live_updates(logged_in, workspace, owner):
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import chromium_path
+
+    if chromium_path() is None:
+        pytest.skip("Chromium is not installed")
+    request = services.voiceover_request(workspace=workspace, user=owner, script=SHORT, voice="en-us")
+    html = logged_in.get(reverse("audio:detail", args=[request.pk])).content.decode()
+    html = re.sub(r'<link rel="stylesheet"[^>]*>|<script[^>]*></script>', "", html)  # no websocket; audio.css added below
+    separator = "() => getComputedStyle(document.querySelector('.job-watch [data-field=message]'), '::before').content"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        page.set_content(html)
+        page.add_style_tag(path="static/audio/audio.css")
+        assert page.evaluate(separator) == "none"
+        assert "·" not in page.inner_text(".job-watch .small")
+        # What static/js/jobs.js does on a live update: the message's text, then none again.
+        page.evaluate("() => { document.querySelector('.job-watch [data-field=message]').textContent = 'Speaking'; }")
+        assert "·" in page.evaluate(separator)
+        page.evaluate("() => { document.querySelector('.job-watch [data-field=message]').textContent = ''; }")
+        assert page.evaluate(separator) == "none"
+        browser.close()
