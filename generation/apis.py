@@ -89,7 +89,8 @@ class GroupInputSerializer(serializers.Serializer):
     workspace = serializers.IntegerField(required=False)
     campaign = ScopedField(queryset=Campaign.objects.all(), required=False, allow_null=True)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    dry_run = serializers.BooleanField(default=False, help_text="Only return the total estimate; start nothing.")
+    dry_run = serializers.BooleanField(default=False, help_text="Only return the per-item and total estimates "
+                                  "(with a campaign, its remaining budget and whether the total fits); start nothing.")
 
 
 class AttemptOutputSerializer(serializers.ModelSerializer):
@@ -302,7 +303,10 @@ EstimateOutput = inline_serializer(
         "count": serializers.IntegerField(),
         "items": serializers.ListField(child=serializers.DecimalField(max_digits=12, decimal_places=4)),
         "total_estimate": serializers.DecimalField(max_digits=12, decimal_places=4),
-        "remaining_budget": serializers.DecimalField(max_digits=12, decimal_places=4, required=False),
+        "remaining_budget": serializers.DecimalField(max_digits=12, decimal_places=4, required=False,
+                                                     help_text="With a campaign: its budget less spent and reserved."),
+        "fits": serializers.BooleanField(required=False,
+                                         help_text="With a campaign: whether the total estimate fits its remaining budget."),
     },
 )
 

@@ -36,14 +36,18 @@ def generation_get(*, user: Any, job_id: Any) -> VideoGeneration:
 
 def generation_provider_log(*, generation: VideoGeneration) -> list[dict[str, Any]]:
     """Every provider the generation tried or passed over, in the order it happened, each with what
-    came of it in words: an attempt's outcome and error (and whether the engine retried it or moved
-    on to the next provider), or why a provider of the tier was skipped. The Generate page's panel,
-    the job page and the API's job detail all show this same list."""
+    came of it in words: an attempt's outcome and error (and whether the engine retried it, moved on
+    to the next provider, or the run ended there and the user retried it), or why a provider of the
+    tier was skipped. The Generate page's panel, the job page and the API's job detail all show this
+    same list."""
     attempts = sorted(generation.attempts.all(), key=lambda a: (a.created_at, a.pk))  # uses a prefetch when there is one
     events: list[tuple[str, int, dict[str, Any]]] = []
     for i, a in enumerate(attempts):
         later = attempts[i + 1] if i + 1 < len(attempts) else None
-        if a.status == VideoAttempt.Status.FAILED and later is not None:
+        if later is not None and _starts_a_run(later):
+            # The engine never goes back to the chain's head: the run ended here and the user retried it.
+            then = "Run ended; retried by hand."
+        elif a.status == VideoAttempt.Status.FAILED and later is not None:
             then = f"Retried on {later.provider}." if later.provider == a.provider else f"Moved on to {later.provider}."
         else:
             then = ""
@@ -62,6 +66,13 @@ def generation_provider_log(*, generation: VideoGeneration) -> list[dict[str, An
     # Timestamps share one format (UTC ISO); a skip recorded in the same instant as the attempt
     # it made way for sorts first.
     return [e for _, _, e in sorted(events, key=lambda t: (_instant(t[0]), t[1]))]
+
+
+def _starts_a_run(attempt: VideoAttempt) -> bool:
+    """The first attempt of a run: the head of the chain on its first try. Within a run the engine
+    only retries the same provider (retry + 1) or moves down the chain (chain_index + 1 and on), so
+    such an attempt after others begins a run the user started again (Retry)."""
+    return attempt.chain_index == 0 and attempt.retry == 0
 
 
 def _instant(text: str) -> dt.datetime:

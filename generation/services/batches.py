@@ -52,6 +52,7 @@ def batch_estimate(*, items: list[dict[str, Any]], campaign: Any = None) -> dict
     out: dict[str, Any] = {"count": len(items), "items": [str(e) for e in each], "total_estimate": str(total)}
     if campaign is not None:
         out["remaining_budget"] = str(campaign.remaining)
+        out["fits"] = total <= campaign.remaining
     return out
 
 

@@ -16,7 +16,7 @@
   const allLighting = Array.from(lighting.options).slice(1).map((o) => [o.value, o.text]);
   const panel = document.querySelector("[data-result]");
   const player = panel.querySelector("[data-player]");
-  let current = null, pollTimer = null, estimateTimer = null;
+  let current = null, currentCampaign = "", pollTimer = null, estimateTimer = null;
 
   function categoryFor(value) {
     const v = Number(value);
@@ -61,6 +61,24 @@
 
   function money(v) { return v === null || v === undefined ? "—" : `$${Number(v).toFixed(2)}`; }
 
+  // A campaign's remaining budget as read now: kept for the estimate box and shown in the campaign
+  // dropdown's option, whose label the page rendered with the budget as it was then.
+  function setBudget(id, budget) {
+    const known = budgets[id];
+    if (!known || !budget) return;
+    Object.assign(known, { budget: budget.budget, remaining: budget.remaining });
+    const option = Array.from(form.elements.campaign.options).find((o) => o.value === id);
+    if (option) option.text = `${known.name} (${money(known.remaining)} left)`;
+  }
+
+  // The campaign of a job that settled while another one is chosen: read its budget from the API.
+  async function refreshBudget(id) {
+    try {
+      const r = await fetch(`/api/campaigns/${id}/`, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (r.ok) setBudget(id, await r.json());
+    } catch (e) { /* the label refreshes with the next estimate */ }
+  }
+
   async function estimate() {
     const q = new URLSearchParams();
     ["prompt", "mood", "platform", "aspect_ratio", "duration", "resolution", "tier", "provider", "model", "campaign"].forEach((name) => {
@@ -93,6 +111,7 @@
       }
       out.textContent = money(body.estimate);
       detail.textContent = `on ${body.chain[0].label || body.provider}` + (body.worst_case !== body.estimate ? ` (up to ${money(body.worst_case)} with fallback)` : "");
+      if (body.budget) setBudget(q.get("campaign"), body.budget);
       const c = body.budget || budgets[form.elements.campaign.value];
       remaining.textContent = c ? `${money(c.remaining)} of ${money(c.budget)}` : "no campaign";
       warn.hidden = !(body.budget && !body.budget.fits);
@@ -129,6 +148,7 @@
     if (["succeeded", "failed", "canceled"].includes(job.status) && box.dataset.settled !== current) {
       box.dataset.settled = current;
       estimate();  // the reservation is settled: show the campaign's remaining budget as it now is
+      if (currentCampaign && currentCampaign !== form.elements.campaign.value) refreshBudget(currentCampaign);
       poll();  // the final list of providers tried (the websocket carries only the job row)
     }
     const cancel = panel.querySelector("[data-cancel]"), retry = panel.querySelector("[data-retry]");
@@ -263,7 +283,9 @@
         throw new Error((body.error ? body.error.message : r.statusText) + (fields ? ` ${fields}` : ""));
       }
       current = body.id;
+      currentCampaign = form.elements.campaign.value;
       addRecent(body);
+      estimate();  // the job's worst case is reserved on the campaign now: show what is left
       const notes = panel.querySelector("[data-result-warnings]");
       notes.hidden = !(body.warnings && body.warnings.length);
       notes.textContent = notes.hidden ? "" : body.warnings.join(" ");

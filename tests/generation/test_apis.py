@@ -127,11 +127,29 @@ def test_it_returns_distinct_strategy_variations(client_owner):
     assert len({v["enriched_prompt"] for v in data["variations"]}) == 4
 
 
+def test_the_batch_dry_run_says_whether_the_total_fits_the_campaign(client_owner, workspace, fake_ok):
+    campaign = CampaignFactory(workspace=workspace, budget=Decimal("2.50"))
+    items = [body(prompt="A can"), body(prompt="A bottle"), body(prompt="A box")]
+    over = client_owner.post("/api/video/batch", {"items": items, "campaign": campaign.pk, "dry_run": True}, format="json")
+    assert over.status_code == 200, over.json()
+    assert over.json()["total_estimate"] == "3.00" and over.json()["remaining_budget"] == "2.5000"
+    assert over.json()["fits"] is False
+    under = client_owner.post("/api/video/batch", {"items": items[:2], "campaign": campaign.pk, "dry_run": True}, format="json")
+    assert under.json()["total_estimate"] == "2.00" and under.json()["fits"] is True
+    exact = client_owner.post("/api/video/batch", {"items": items[:2], "campaign": CampaignFactory(workspace=workspace, budget=Decimal("2")).pk,
+                                                   "dry_run": True}, format="json")
+    assert exact.json()["fits"] is True
+    without = client_owner.post("/api/video/batch", {"items": items, "dry_run": True}, format="json").json()
+    assert "fits" not in without and "remaining_budget" not in without
+    assert not Job.objects.exists()
+
+
 def test_it_estimates_and_starts_variants_as_one_group(client_owner, workspace, fake_ok, django_capture_on_commit_callbacks):
     campaign = CampaignFactory(workspace=workspace, budget=Decimal("10"))
     payload = {"prompt": "A can", "count": 3, "tier": "standard", "duration": 4, "campaign": campaign.pk}
     estimate = client_owner.post("/api/video/variants", {**payload, "dry_run": True}, format="json").json()
-    assert estimate == {"count": 3, "items": ["1.00", "1.00", "1.00"], "total_estimate": "3.00", "remaining_budget": "10.0000"}
+    assert estimate == {"count": 3, "items": ["1.00", "1.00", "1.00"], "total_estimate": "3.00", "remaining_budget": "10.0000",
+                        "fits": True}
     assert not Job.objects.exists()
     group = client_owner.post("/api/video/variants", payload, format="json")
     assert group.status_code == 202

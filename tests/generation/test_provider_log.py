@@ -126,6 +126,30 @@ def test_a_retry_keeps_the_earlier_attempts_and_replaces_the_plans_skips(workspa
     assert log[1]["reason"] == "turned off (FAKE_BROKEN_ENABLED is false)"
 
 
+def test_the_last_attempt_before_a_retry_by_hand_says_the_run_ended_not_that_the_engine_moved_on(
+        workspace, owner, fakes, client_owner, logged_in):
+    fakes.VIDEO_TIER_CHAINS = {"standard": ["fake_broken"]}
+    generation, _ = video_generation_create(workspace=workspace, user=owner, prompt="A can", tier="standard", duration=4)
+    assert drive(generation).status == Job.Status.FAILED
+    video_generation_retry(generation=generation)  # the same one-provider chain: fails the same way
+    generation.refresh_from_db()
+    assert drive(generation).status == Job.Status.FAILED
+    fakes.VIDEO_TIER_CHAINS = {"standard": ["fake_broken", "fake_ok"]}
+    video_generation_retry(generation=generation)  # now the engine falls back within the run
+    generation.refresh_from_db()
+    assert drive(generation).status == Job.Status.SUCCEEDED
+
+    log = client_owner.get(f"/api/video/jobs/{generation.job_id}").json()["provider_log"]
+    assert [(e["provider"], e["status"], e["then"]) for e in log] == [
+        ("fake_broken", "failed", "Run ended; retried by hand."),
+        ("fake_broken", "failed", "Run ended; retried by hand."),
+        ("fake_broken", "failed", "Moved on to fake_ok."),
+        ("fake_ok", "succeeded", ""),
+    ]
+    page = logged_in.get(f"/generate/jobs/{generation.job_id}/").content.decode()
+    assert page.count("Run ended; retried by hand.") == 2 and "Retried on fake_broken." not in page
+
+
 def test_a_skip_says_what_would_turn_the_provider_on_and_why_no_model_fits(settings):
     from generation.services import video_estimate
 
