@@ -119,7 +119,7 @@ def test_the_progress_line_has_no_dangling_separator_without_a_message(logged_in
     request = services.voiceover_request(workspace=workspace, user=owner, script=SHORT, voice="en-us")
     url = reverse("audio:detail", args=[request.pk])
     assert _job_line(logged_in.get(url).content.decode()) == "queued 0%"
-    # With a message, the message follows the percentage (the separator is drawn by audio.css).
+    # With a message, the message follows the percentage (the separator is drawn by studio.css).
     type(request.job).objects.filter(pk=request.job_id).update(progress=40, message="Speaking the script")
     html = logged_in.get(url).content.decode()
     assert _job_line(html) == "queued 40%Speaking the script", _job_line(html)
@@ -135,13 +135,13 @@ def test_the_progress_separator_shows_only_with_a_message_also_on_live_updates(l
         pytest.skip("Chromium is not installed")
     request = services.voiceover_request(workspace=workspace, user=owner, script=SHORT, voice="en-us")
     html = logged_in.get(reverse("audio:detail", args=[request.pk])).content.decode()
-    html = re.sub(r'<link rel="stylesheet"[^>]*>|<script[^>]*></script>', "", html)  # no websocket; audio.css added below
+    html = re.sub(r'<link rel="stylesheet"[^>]*>|<script[^>]*></script>', "", html)  # no websocket; studio.css added below
     separator = "() => getComputedStyle(document.querySelector('.job-watch [data-field=message]'), '::before').content"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page()
         page.set_content(html)
-        page.add_style_tag(path="static/audio/audio.css")
+        page.add_style_tag(path="static/css/studio.css")
         assert page.evaluate(separator) == "none"
         assert "·" not in page.inner_text(".job-watch .small")
         # What static/js/jobs.js does on a live update: the message's text, then none again.
