@@ -56,11 +56,11 @@ def test_it_refuses_a_voiceover_key_reused_for_a_transcription(client_owner, wor
     assert sorted(AudioRequest.objects.values_list("kind", flat=True)) == ["transcription", "voiceover"]
 
 
-def test_a_concurrent_request_with_the_same_key_gets_the_winners_request(workspace, owner, monkeypatch):
+def lose_the_race(monkeypatch) -> list:
+    """The next request checks for its key before the winner committed: its own check sees nothing,
+    and only the key's unique constraint stops it. Returns the checks made, to clear for another."""
     from audio import services
 
-    winner = services.music_request(workspace=workspace, user=owner, mood=40, duration=3, idempotency_key="race")
-    # The loser checked for the key before the winner committed: its own check saw nothing.
     real = services._existing
     calls = []
 
@@ -69,6 +69,14 @@ def test_a_concurrent_request_with_the_same_key_gets_the_winners_request(workspa
         return None if len(calls) == 1 else real(*args, **kwargs)
 
     monkeypatch.setattr(services, "_existing", not_yet_committed)
+    return calls
+
+
+def test_a_concurrent_request_with_the_same_key_gets_the_winners_request(workspace, owner, monkeypatch):
+    from audio import services
+
+    winner = services.music_request(workspace=workspace, user=owner, mood=40, duration=3, idempotency_key="race")
+    calls = lose_the_race(monkeypatch)
     again = services.music_request(workspace=workspace, user=owner, mood=40, duration=3, idempotency_key="race")
     assert again.pk == winner.pk and AudioRequest.objects.count() == 1
     calls.clear()
@@ -130,14 +138,7 @@ def test_a_concurrent_request_with_the_same_key_and_another_body_is_refused(work
     from mediastudio.lib.exceptions import ApplicationError
 
     services.music_request(workspace=workspace, user=owner, mood=40, duration=3, idempotency_key="race")
-    real = services._existing
-    calls = []
-
-    def not_yet_committed(*args, **kwargs):
-        calls.append(1)
-        return None if len(calls) == 1 else real(*args, **kwargs)
-
-    monkeypatch.setattr(services, "_existing", not_yet_committed)
+    lose_the_race(monkeypatch)
     with pytest.raises(ApplicationError, match="different duration") as refused:
         services.music_request(workspace=workspace, user=owner, mood=40, duration=8, idempotency_key="race")
     assert refused.value.status_code == 422 and AudioRequest.objects.count() == 1

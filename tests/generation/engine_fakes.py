@@ -148,3 +148,22 @@ def run_job(job_id: object) -> None:
 
     job_execute(str(job_id))
     attempts_poll_due(now=timezone.now())
+
+
+def drive(generation: Any, rounds: int = 8) -> Any:
+    """Run the generation's job, then let polls fall due 30 s apart until it is final (at most
+    `rounds` of them); return the job as it ended."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from generation.services import attempts_poll_due
+
+    run_job(str(generation.job_id))
+    for i in range(rounds):
+        generation.job.refresh_from_db()
+        if generation.job.is_final:
+            break
+        attempts_poll_due(now=timezone.now() + dt.timedelta(seconds=30 * (i + 1)))
+    generation.job.refresh_from_db()
+    return generation.job

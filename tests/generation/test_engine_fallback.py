@@ -9,11 +9,11 @@ import pytest
 from django.utils import timezone
 
 from generation.models import ProviderHealth, VideoAttempt
-from generation.services import attempts_poll_due, video_estimate, video_generation_create
+from generation.services import video_estimate, video_generation_create
 from mediastudio.jobs.models import Job
 from mediastudio.lib.exceptions import ApplicationError
 from tests.factories import CampaignFactory
-from tests.generation.engine_fakes import BrokenProvider, ScriptedProvider, register, run_job
+from tests.generation.engine_fakes import BrokenProvider, ScriptedProvider, drive, register
 
 pytestmark = pytest.mark.django_db
 
@@ -27,15 +27,6 @@ def fakes(monkeypatch, settings):
     return settings
 
 
-def drive(generation, rounds=8):
-    run_job(str(generation.job_id))
-    for i in range(rounds):
-        generation.job.refresh_from_db()
-        if generation.job.is_final:
-            break
-        attempts_poll_due(now=timezone.now() + dt.timedelta(seconds=30 * (i + 1)))
-    generation.job.refresh_from_db()
-    return generation.job
 
 
 def test_it_falls_back_to_the_next_provider_after_a_permanent_failure(workspace, owner, fakes):

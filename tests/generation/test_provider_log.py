@@ -11,10 +11,10 @@ import pytest
 from django.utils import timezone
 
 from generation.models import ProviderHealth
-from generation.services import attempts_poll_due, video_generation_create, video_generation_retry
+from generation.services import video_generation_create, video_generation_retry
 from mediastudio.jobs.models import Job
 from tests.factories import CampaignFactory
-from tests.generation.engine_fakes import BrokenProvider, ScriptedProvider, register, run_job
+from tests.generation.engine_fakes import BrokenProvider, ScriptedProvider, drive, register
 
 pytestmark = pytest.mark.django_db
 
@@ -26,15 +26,6 @@ class SpareProvider(ScriptedProvider):
     verbose_name: ClassVar[str] = "Fake spare"
 
 
-def drive(generation, rounds=8):
-    run_job(str(generation.job_id))
-    for i in range(rounds):
-        generation.job.refresh_from_db()
-        if generation.job.is_final:
-            break
-        attempts_poll_due(now=timezone.now() + dt.timedelta(seconds=30 * (i + 1)))
-    generation.job.refresh_from_db()
-    return generation.job
 
 
 @pytest.fixture
