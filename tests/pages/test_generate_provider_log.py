@@ -9,12 +9,12 @@ import pytest
 from tests.conftest import server_user
 from tests.factories import WorkspaceFactory
 from tests.generation.providers.cases import all_cases
-from tests.pages.conftest import browser, log_in, page  # noqa: F401  (fixtures)
+from tests.pages.conftest import log_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 
-def test_the_panel_keeps_why_each_provider_was_passed_over(stack, page):  # noqa: F811
+def test_the_panel_keeps_why_each_provider_was_passed_over(stack, page):
     case = next(c for c in all_cases() if c.identifier == "runway")
     fake = case.start_fake()
     try:

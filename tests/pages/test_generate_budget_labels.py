@@ -12,12 +12,12 @@ from campaigns.models import Campaign
 from tests.conftest import server_user
 from tests.factories import CampaignFactory, WorkspaceFactory
 from tests.generation.providers.cases import all_cases
-from tests.pages.conftest import browser, log_in, page  # noqa: F401  (fixtures)
+from tests.pages.conftest import log_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 
-def test_the_campaign_options_show_the_budget_left_after_a_video_spends_some(stack, page):  # noqa: F811
+def test_the_campaign_options_show_the_budget_left_after_a_video_spends_some(stack, page):
     case = next(c for c in all_cases() if c.identifier == "runway")
     fake = case.start_fake()
     try:
