@@ -40,10 +40,15 @@ def workspace_switch(request):
     if membership is None:
         raise Http404("No such workspace.")
     request.session["workspace_id"] = membership.workspace_id
-    next_url = request.POST.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        next_url = "dashboard"
-    return redirect(next_url)
+    return redirect_back(request, "dashboard")
+
+
+def redirect_back(request, default: str):
+    """Back to the page a form's ``next`` names, when it is a page of this site; else to ``default``."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect(default)
 
 
 def _save_form(request, form, save, *, success_message: str):

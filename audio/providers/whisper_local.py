@@ -80,11 +80,8 @@ class WhisperLocalProvider(TranscriptionProvider):
 
     def check_language(self, language: str) -> None:
         # Only the bundled model is known without loading it: tiny.en hears English only.
-        if language and not self.setting("WHISPER_MODEL", "") and language.lower().split("-")[0] != "en":
-            raise ProviderError(
-                f"the transcription model tiny.en (bundled) is English-only; cannot transcribe '{language}'",
-                permanent=True, code="unsupported_language",
-            )
+        if not self.setting("WHISPER_MODEL", ""):
+            _refuse_unless_english("tiny.en (bundled)", language)
 
     def transcribe(
         self, path: str | Path, *, language: str | None = None, progress: ProgressCallback | None = None
@@ -95,11 +92,7 @@ class WhisperLocalProvider(TranscriptionProvider):
         model, model_name = self._model()
         multilingual = bool(getattr(model.model, "is_multilingual", False))
         if not multilingual:
-            if language and language.lower().split("-")[0] != "en":
-                raise ProviderError(
-                    f"the transcription model {model_name} is English-only; cannot transcribe '{language}'",
-                    permanent=True, code="unsupported_language",
-                )
+            _refuse_unless_english(model_name, language)
             language = "en"
         try:
             segments_iter, info = model.transcribe(
@@ -135,3 +128,10 @@ class WhisperLocalProvider(TranscriptionProvider):
             provider=self.identifier,
             model=model_name,
         )
+
+
+def _refuse_unless_english(model_name: str, language: str | None) -> None:
+    """An English-only model (a ``.en`` one) refuses any other language, before or at the run."""
+    if language and language.lower().split("-")[0] != "en":
+        raise ProviderError(f"the transcription model {model_name} is English-only; cannot transcribe '{language}'",
+                            permanent=True, code="unsupported_language")

@@ -3,21 +3,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from campaigns.selectors import can_write, require_write
+from campaigns.views import redirect_back
 from mediastudio.jobs import selectors
 from mediastudio.jobs.models import Job
 from mediastudio.jobs.services import IllegalTransition, job_cancel, job_create, job_retry
-
-
-def _back(request):
-    """Where a cancel or retry form asked to go back to: a page of this site, else the Jobs list."""
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return redirect(target)
-    return redirect("jobs:list")
 
 
 @login_required
@@ -45,7 +37,7 @@ def job_cancel_view(request, job_id):
         messages.success(request, "Job canceled.")
     except IllegalTransition as exc:
         messages.error(request, f"A {exc.current} job cannot be canceled.")
-    return _back(request)
+    return redirect_back(request, "jobs:list")
 
 
 @login_required
@@ -58,7 +50,7 @@ def job_retry_view(request, job_id):
         messages.success(request, "Job queued again.")
     except IllegalTransition as exc:
         messages.error(request, f"A {exc.current} job cannot be retried.")
-    return _back(request)
+    return redirect_back(request, "jobs:list")
 
 
 @login_required
