@@ -167,6 +167,9 @@
     player.dataset.loaded = current;
     const r = await fetch(`/api/video/jobs/${current}`, { credentials: "same-origin" });
     const body = await r.json();
+    // Its row in "Recent videos" said "up to" the reservation: the actual cost is known now.
+    const cost = document.querySelector(`[data-recent-videos] tr[data-job-id="${current}"] [data-cost]`);
+    if (cost && body.actual_cost != null) cost.textContent = money(body.actual_cost);
     if (!body.result_url) return;
     panel.querySelector("[data-result-title]").textContent = `${body.strategy.camera_move.replace(/_/g, " ")} · ${body.strategy.lighting.replace(/_/g, " ")}`;
     player.src = body.result_url;
@@ -224,7 +227,7 @@
     const tr = document.createElement("tr");
     tr.className = `job status-${body.status}`;
     tr.dataset.jobId = body.id;
-    tr.innerHTML = `<td><a></a></td><td><span class="badge" data-field="status"></span> <span class="small muted"><span data-field="progress">0</span>%</span></td><td></td><td class="small"></td>`;
+    tr.innerHTML = `<td><a></a></td><td><span class="badge" data-field="status"></span> <span class="small muted"><span data-field="progress">0</span>%</span></td><td></td><td class="small" data-cost></td>`;
     const link = tr.querySelector("a");
     link.href = `/generate/jobs/${body.id}/`;
     link.textContent = form.elements.prompt.value.slice(0, 70);

@@ -42,6 +42,9 @@ def test_the_campaign_options_show_the_budget_left_after_a_video_spends_some(sta
 
         campaign.refresh_from_db()
         assert campaign.reserved == 0 and Decimal("0") < campaign.spent < Decimal("50")  # the video cost something
+        # Its "Recent videos" row, added live as "up to" the reservation, now says what it cost.
+        page.wait_for_function("([sel, text]) => document.querySelector(sel).textContent === text",
+                               arg=["[data-recent-videos] tbody tr [data-cost]", f"${campaign.spent:.2f}"], timeout=10_000)
         left = f"Launch (${campaign.remaining:.2f} left)"
         page.wait_for_function("([sel, text]) => document.querySelector(sel).text === text",
                                arg=[f"#id_campaign option[value='{campaign.pk}']", left], timeout=10_000)
