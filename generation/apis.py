@@ -112,8 +112,8 @@ class GenerationOutputSerializer(serializers.ModelSerializer):
     warnings = serializers.SerializerMethodField(help_text="Deprecated models in the planned chain (with sunset and replacements).")
     provider_log = serializers.SerializerMethodField(
         help_text="Every provider tried or skipped, in order: {kind (attempt or skipped), provider, model, status, retry, "
-        "percent, reason (the error, or why it was skipped), code, then (what the engine did next), estimated_cost, "
-        "actual_cost, external_id}."
+        "percent, reason (the error, or why it was skipped), summary (what happened, in words), code, then (what the "
+        "engine did next), estimated_cost, actual_cost, external_id}."
     )
 
     class Meta:

@@ -53,7 +53,7 @@ def generation_provider_log(*, generation: VideoGeneration) -> list[dict[str, An
             then = ""
         events.append((a.created_at.isoformat(), i, {
             "kind": "attempt", "number": i + 1, "provider": a.provider, "model": a.model, "status": a.status, "retry": a.retry,
-            "percent": a.percent, "reason": a.error, "code": a.error_code, "then": then,
+            "percent": a.percent, "reason": a.error, "code": a.error_code, "then": then, "summary": _summary(a),
             "estimated_cost": str(a.estimated_cost), "actual_cost": None if a.actual_cost is None else str(a.actual_cost),
             "external_id": a.external_id,
         }))
@@ -61,11 +61,23 @@ def generation_provider_log(*, generation: VideoGeneration) -> list[dict[str, An
         events.append((str(entry.get("at") or ""), -1000 + j, {
             "kind": "skipped", "number": None, "provider": entry.get("provider", ""), "model": entry.get("model", ""), "status": "skipped",
             "retry": 0, "percent": 0, "reason": entry.get("reason", ""), "code": entry.get("stage", ""), "then": "",
+            "summary": entry.get("reason", ""),
             "estimated_cost": None, "actual_cost": None, "external_id": "",
         }))
     # Timestamps share one format (UTC ISO); a skip recorded in the same instant as the attempt
     # it made way for sorts first.
     return [e for _, _, e in sorted(events, key=lambda t: (_instant(t[0]), t[1]))]
+
+
+def _summary(attempt: VideoAttempt) -> str:
+    """What came of an attempt, in words, as every page shows it: its error, else its progress or result."""
+    if attempt.error:
+        return attempt.error
+    if attempt.status == VideoAttempt.Status.SUCCEEDED:
+        return "Made the video."
+    if attempt.status == VideoAttempt.Status.RUNNING:
+        return f"Rendering: {attempt.percent}%."
+    return ""
 
 
 def _starts_a_run(attempt: VideoAttempt) -> bool:

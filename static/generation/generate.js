@@ -197,7 +197,7 @@
         : a.status === "running" ? (a.percent ? `rendering ${a.percent}%` : "rendering")
         : a.status === "fetching" ? "fetching the video"
         : a.retry ? `${a.status}, retry ${a.retry}` : a.status;
-      const why = a.reason || (a.status === "succeeded" ? "made the video" : "");
+      const why = a.status === "running" ? "" : a.summary;  // its progress is already in the state
       li.append(name, ` ${state}${why ? `: ${why}` : ""}${why && !/[.!?]$/.test(why) ? "." : ""}${a.then ? ` ${a.then}` : ""}`);
       list.appendChild(li);
     });

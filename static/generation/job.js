@@ -15,11 +15,6 @@
     return td;
   }
 
-  // What happened, in words: the error or the reason for the skip, then what the engine did next.
-  function what(a) {
-    return a.reason || (a.status === "succeeded" ? "Made the video." : a.status === "running" ? `Rendering: ${a.percent}%.` : "");
-  }
-
   function render(log) {
     const body = table.querySelector("tbody");
     body.innerHTML = "";
@@ -37,7 +32,7 @@
       badge.className = "badge"; badge.textContent = a.status;
       st.appendChild(badge);
       tr.appendChild(st);
-      const reason = cell(what(a), "small");
+      const reason = cell(a.summary, "small");  // what happened, in words (the API says it)
       reason.dataset.reason = "";
       if (a.then) {
         const next = document.createElement("strong");
