@@ -46,6 +46,13 @@ def outsider(other_workspace):
     return _member(other_workspace, "owner", "outsider")
 
 
+def pick_workspace(client, workspace) -> None:
+    """What the workspace switcher does for a signed-in client: make ``workspace`` the current one."""
+    session = client.session
+    session["workspace_id"] = workspace.pk
+    session.save()
+
+
 @pytest.fixture
 def media_root(settings, tmp_path):
     """A private local storage and temp dir per test, so "nothing left behind" can be checked."""

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from campaigns.models import Element, Universe
 from media_assets.models import MediaAsset
+from tests.conftest import pick_workspace
 from tests.factories import CampaignFactory, ElementFactory, MembershipFactory, UniverseFactory
 
 pytestmark = pytest.mark.django_db
@@ -106,9 +107,7 @@ def test_it_offers_edit_by_the_role_in_the_objects_own_workspace(client, workspa
     # The viewer of Acme owns Rival; the switcher stays on Acme while they open Rival's pages.
     MembershipFactory(workspace=other_workspace, user=viewer, role="owner")
     client.force_login(viewer)
-    session = client.session
-    session["workspace_id"] = workspace.pk
-    session.save()
+    pick_workspace(client, workspace)
     universe = UniverseFactory(workspace=other_workspace)
     element = ElementFactory(universe=universe)
     campaign = CampaignFactory(workspace=other_workspace)
@@ -116,9 +115,7 @@ def test_it_offers_edit_by_the_role_in_the_objects_own_workspace(client, workspa
         assert f'href="{page}edit/"' in client.get(page).content.decode(), page
 
     # And the other way round: no Edit button where the role is read-only.
-    session = client.session
-    session["workspace_id"] = other_workspace.pk
-    session.save()
+    pick_workspace(client, other_workspace)
     ours = CampaignFactory(workspace=workspace)
     assert f'href="/campaigns/{ours.pk}/edit/"' not in client.get(f"/campaigns/{ours.pk}/").content.decode()
 

@@ -9,6 +9,7 @@ import pytest
 
 from generation.models import VideoGeneration
 from mediastudio.jobs.models import Job
+from tests.conftest import pick_workspace
 from tests.factories import CampaignFactory, MembershipFactory, WorkspaceFactory
 from tests.generation.engine_fakes import ScriptedProvider, register
 
@@ -48,9 +49,7 @@ def test_it_generates_in_the_campaigns_workspace_for_a_member_of_several(client_
 
 def test_it_prefers_the_campaigns_workspace_to_the_sessions(api_client, owner, workspace, second, fake_ok):
     api_client.force_login(owner)
-    session = api_client.session
-    session["workspace_id"] = second.pk
-    session.save()
+    pick_workspace(api_client, second)
     campaign = CampaignFactory(workspace=workspace, budget=Decimal("5"))
     response = api_client.post("/api/video/generate", body(campaign=campaign.pk), format="json")
     assert response.status_code == 202, response.json()

@@ -12,6 +12,7 @@ from audio import services as audio_services
 from media_assets import services as asset_services
 from mediastudio.jobs.models import Job
 from tests.audio.test_services import SHORT
+from tests.conftest import pick_workspace
 from tests.factories import JobFactory, MembershipFactory
 from tests.media_assets.conftest import requires_ffmpeg
 
@@ -29,9 +30,7 @@ def editor_here_viewer_there(client, owner, workspace, other_workspace):
     """The owner of `workspace` is only a viewer of `other_workspace`, and has `workspace` picked."""
     MembershipFactory(workspace=other_workspace, user=owner, role="viewer")
     client.force_login(owner)
-    session = client.session
-    session["workspace_id"] = workspace.pk
-    session.save()
+    pick_workspace(client, workspace)
     return client
 
 
