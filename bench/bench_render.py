@@ -13,9 +13,13 @@ espeak-ng voiceover and ducked music. Measured side by side in one run:
 - decoding alone, in the same run: the spans of the sources the render uses, and the render's
   output (what the floor decodes). The render decodes the sources where the floor decodes the
   output, so even with every filter free its CPU time would be at least the floor's minus the
-  one plus the other; the bench prints that bound beside the ratio.
+  one plus the other; the bench prints that bound beside the ratio;
+- the render's own ffmpeg command with its pictures made but not encoded: what decoding, the
+  filters and the sound cost together, and so (the render less this) what its x264 encode cost,
+  beside the floor's encode (the floor less decoding its input). x264 spends more on the render's
+  fresh pictures than on the same pictures after one encode, which is what the floor encodes.
 
-Run: ``.venv/bin/python bench/bench_render.py [--seconds 30] [--repeat 1]``.
+Run: ``.venv/bin/python bench/bench_render.py [--seconds 30] [--repeat 1] [--preset P] [--crf N]``.
 Sources are generated once into bench/out/ (gitignored).
 """
 
@@ -29,6 +33,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from media_assets import inspector  # noqa: E402
 from media_assets.probe import render_facts  # noqa: E402
 from media_assets.render import PRESETS, render  # noqa: E402
-from media_assets.render.runner import default_ffmpeg, prepare  # noqa: E402
+from media_assets.render.runner import default_ffmpeg, prepare, render_command  # noqa: E402
 from media_assets.render.spec import (  # noqa: E402
     Captions,
     CaptionStyle,
@@ -56,7 +61,10 @@ from media_assets.render.spec import (  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 SRC = OUT / "src"
-ENCODING = Encoding(encoder="x264", crf=20, preset="veryfast")
+# The studio's x264 settings: RENDER_CRF and RENDER_PRESET as the studio reads them, else its defaults
+# (the render's own); --crf/--preset change them for one run.
+DEFAULT_CRF = int(os.environ.get("RENDER_CRF", Encoding.crf))
+DEFAULT_PRESET = os.environ.get("RENDER_PRESET", Encoding.preset)
 SCRIPT = (
     "Meet the bottle that keeps your coffee hot for twelve hours and your water cold for a whole day. "
     "Built from recycled steel, sealed with a leak proof lid, and light enough for every trail. "
@@ -169,14 +177,30 @@ def decode_sources_command(comp: Composition) -> list[str]:
     return cmd + ["-c:v", "wrapped_avframe", "-f", "null", "-"]
 
 
+def without_video_encode(cmd: list[str]) -> list[str]:
+    """The render's ffmpeg command with its pictures made (sources decoded, every filter run) but not
+    encoded; the sound is still mixed and encoded. Its output goes nowhere."""
+    codec, after = cmd.index("-c:v"), cmd.index("-pix_fmt")
+    return cmd[:codec] + ["-c:v", "wrapped_avframe"] + cmd[after:cmd.index("-movflags")] + ["-f", "null", "-"]
+
+
 def child(task: dict) -> dict:
     """Runs in a fresh process so RUSAGE_CHILDREN is ffmpeg's own peak RSS for this run."""
+    encoding = Encoding(encoder="x264", crf=task.get("crf", DEFAULT_CRF), preset=task.get("preset", DEFAULT_PRESET))
     if "paths" in task:  # built before the clock starts: it probes the sources, as their uploads did
         comp = composition({k: Path(v) for k, v in task["paths"].items()}, task["seconds"])
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     if task["kind"] == "decode_sources":
         sh(decode_sources_command(comp))
+    elif task["kind"] == "no_encode":
+        with tempfile.TemporaryDirectory() as workdir:
+            ffmpeg = default_ffmpeg()
+            cmd = render_command(comp, PRESETS["tiktok"], Path(workdir) / "unused.mp4", encoding=encoding,
+                                 prepared=prepare(comp, ffmpeg=ffmpeg), workdir=workdir, ffmpeg=ffmpeg)
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)  # the loudness passes are not counted
+            started = time.perf_counter()
+            sh(without_video_encode(cmd))
     elif task["kind"] == "decode_output":
         sh([default_ffmpeg(), "-v", "error", "-nostdin", "-i", task["src"], "-map", "0:v", "-c:v", "wrapped_avframe",
             "-f", "null", "-"])
@@ -184,12 +208,12 @@ def child(task: dict) -> dict:
         if task["kind"] == "prepare":
             prepare(comp)  # the part of a render before ffmpeg starts: the loudness passes
         else:
-            render(comp, PRESETS["tiktok"], task["out"], encoding=ENCODING)
+            render(comp, PRESETS["tiktok"], task["out"], encoding=encoding)
     else:
         sh([default_ffmpeg(), "-v", "error", "-nostdin", "-y", "-i", task["src"], "-c:v", "libx264", "-profile:v", "high",
-            "-preset", ENCODING.preset, "-crf", str(ENCODING.crf), "-pix_fmt", "yuv420p",
+            "-preset", encoding.preset, "-crf", str(encoding.crf), "-pix_fmt", "yuv420p",
             "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
-            "-c:a", "aac", "-b:a", ENCODING.audio_bitrate, "-ar", "48000", "-ac", "2",
+            "-c:a", "aac", "-b:a", encoding.audio_bitrate, "-ar", "48000", "-ac", "2",
             "-movflags", "+faststart", task["out"]])
     wall = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -210,6 +234,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--repeat", type=int, default=1, help="pairs of render/floor runs; best of each is kept, "
                         "and with two or more the median of the pairs' ratios is shown too")
+    parser.add_argument("--preset", default=DEFAULT_PRESET, help="x264 preset of the render and its floor "
+                        "(default: RENDER_PRESET, else the studio's default)")
+    parser.add_argument("--crf", type=int, default=DEFAULT_CRF, help="x264 CRF (default: RENDER_CRF, else 20)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -221,20 +248,23 @@ def main() -> None:
     paths = {k: str(v) for k, v in make_sources().items()}
     full, half = args.seconds, args.seconds / 2
     render_out, floor_out = OUT / "render.mp4", OUT / "floor.mp4"
+    x264 = {"preset": args.preset, "crf": args.crf}
     renders, floors = [], []
     for _ in range(args.repeat):
-        renders.append(measure({"kind": "render", "paths": paths, "seconds": full, "out": str(render_out)}))
-        floors.append(measure({"kind": "floor", "src": str(render_out), "out": str(floor_out)}))
-    short = measure({"kind": "render", "paths": paths, "seconds": half, "out": str(OUT / "render-half.mp4")})
+        renders.append(measure({"kind": "render", "paths": paths, "seconds": full, "out": str(render_out), **x264}))
+        floors.append(measure({"kind": "floor", "src": str(render_out), "out": str(floor_out), **x264}))
+    short = measure({"kind": "render", "paths": paths, "seconds": half, "out": str(OUT / "render-half.mp4"), **x264})
     prep = min((measure({"kind": "prepare", "paths": paths, "seconds": full}) for _ in range(3)), key=lambda r: r["wall"])
     dec_src = min((measure({"kind": "decode_sources", "paths": paths, "seconds": full}) for _ in range(3)),
                   key=lambda r: r["cpu"])
     dec_out = min((measure({"kind": "decode_output", "src": str(render_out)}) for _ in range(3)), key=lambda r: r["cpu"])
+    no_enc = min((measure({"kind": "no_encode", "paths": paths, "seconds": full, **x264}) for _ in range(3)),
+                 key=lambda r: r["cpu"])
     best_render = min(renders, key=lambda r: r["wall"])
     best_floor = min(floors, key=lambda r: r["wall"])
     ratio = best_render["wall"] / best_floor["wall"]
     print(f"output: {render_out} ({media_duration(render_out):.2f} s, 1080x1920 @ 30 fps, "
-          f"CRF {ENCODING.crf} {ENCODING.preset})")
+          f"CRF {args.crf} {args.preset}, {render_out.stat().st_size / 1e6:.1f} MB)")
     def line(name: str, seconds: float, r: dict, note: str = "") -> None:
         print(f"{name:6s} {seconds:>4.0f} s  wall {r['wall']:7.2f} s  cpu {r['cpu']:7.2f} s  "
               f"ffmpeg peak RSS {r['maxrss_mb']:7.1f} MB{note}")
@@ -257,6 +287,13 @@ def main() -> None:
     print(f"decoding alone: the sources' used spans {dec_src['cpu']:.2f} s cpu, the render's output {dec_out['cpu']:.2f} s cpu"
           f" -> with every filter free the render would still use >= {bound:.2f} s cpu, "
           f"{bound / best_floor['cpu']:.3f} x the floor's (the render uses {cpu_ratio:.3f} x)")
+    # The two encodes compared: each total less what comes before its encoder.
+    render_encode = best_render["cpu"] - prep["cpu"] - no_enc["cpu"]
+    floor_encode = best_floor["cpu"] - dec_out["cpu"]
+    print(f"without its video encode the render's ffmpeg uses {no_enc['cpu']:.2f} s cpu "
+          f"({no_enc['cpu'] / best_floor['cpu']:.3f} x the floor's: sources decoded, every filter, the sound)")
+    print(f"  -> x264 took about {render_encode:.2f} s cpu on the render's pictures, {floor_encode:.2f} s on the same "
+          f"pictures once encoded (the floor's input): {render_encode / floor_encode:.3f} x")
 
 
 if __name__ == "__main__":

@@ -382,6 +382,30 @@ def _logo_size(composition: Composition) -> tuple[int, int] | None:
         return None
 
 
+def render_command(composition: Composition, preset: Preset, out_path: str | Path, *, encoding: Encoding,
+                   prepared: Prepared, workdir: str | Path, ffmpeg: str, fonts_dir: str | Path | None = None,
+                   encoder: str | None = None) -> list[str]:
+    """The ffmpeg command :func:`render` runs for one cut; the captions script it reads is written
+    into ``workdir``, which must outlive the command. ``encoder``: the resolved one (x264 or nvenc),
+    else resolved here."""
+    fonts_dir = Path(fonts_dir) if fonts_dir is not None else captions_ass.FONTS_DIR
+    ass_path = None
+    if composition.captions is not None or composition.end_card is not None:
+        end_start = composition.main_duration - (composition.end_card.transition.overlap
+                                                 if composition.end_card else 0.0)
+        logo = (watermark_box(preset, composition.watermark, prepared.logo_size)
+                if composition.watermark is not None and prepared.logo_size else None)
+        script = captions_ass.build_ass(preset=preset, captions=composition.captions,
+                                        end_card=composition.end_card, end_card_start=end_start,
+                                        end_card_end=composition.duration, logo=logo)
+        ass_path = Path(workdir) / "captions.ass"
+        ass_path.write_text(script, encoding="utf-8")
+    return build_command(composition=composition, preset=preset, out_path=out_path, encoding=encoding,
+                         ass_path=ass_path, fonts_dir=fonts_dir, gain=prepared.gain, sources=prepared.sources,
+                         encoder=encoder or resolve_encoder(encoding, ffmpeg=ffmpeg), zimg=has_zscale(ffmpeg),
+                         ffmpeg=ffmpeg)
+
+
 def render(composition: Composition, preset: Preset, out_path: str | Path, *, encoding: Encoding = Encoding(),
            progress: ProgressCallback | None = None, should_cancel: CancelCheck | None = None,
            ffmpeg: str | None = None, fonts_dir: str | Path | None = None,
@@ -398,7 +422,6 @@ def render(composition: Composition, preset: Preset, out_path: str | Path, *, en
     composition.validate()
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    fonts_dir = Path(fonts_dir) if fonts_dir is not None else captions_ass.FONTS_DIR
     total = composition.duration
     timeout = timeout if timeout is not None else max(300.0, total * 30)
 
@@ -418,20 +441,8 @@ def render(composition: Composition, preset: Preset, out_path: str | Path, *, en
     encoder = resolve_encoder(encoding, ffmpeg=ffmpeg)
     temp_out = out_path.with_name(f".{out_path.stem}.{uuid.uuid4().hex[:8]}.part.mp4")
     with tempfile.TemporaryDirectory(prefix="render-") as workdir:
-        ass_path = None
-        if composition.captions is not None or composition.end_card is not None:
-            end_start = composition.main_duration - (composition.end_card.transition.overlap
-                                                     if composition.end_card else 0.0)
-            logo = (watermark_box(preset, composition.watermark, prepared.logo_size)
-                    if composition.watermark is not None and prepared.logo_size else None)
-            script = captions_ass.build_ass(preset=preset, captions=composition.captions,
-                                            end_card=composition.end_card, end_card_start=end_start,
-                                            end_card_end=total, logo=logo)
-            ass_path = Path(workdir) / "captions.ass"
-            ass_path.write_text(script, encoding="utf-8")
-        cmd = build_command(composition=composition, preset=preset, out_path=temp_out, encoding=encoding,
-                            ass_path=ass_path, fonts_dir=fonts_dir, gain=gain, sources=prepared.sources,
-                            encoder=encoder, zimg=has_zscale(ffmpeg), ffmpeg=ffmpeg)
+        cmd = render_command(composition, preset, temp_out, encoding=encoding, prepared=prepared,
+                             workdir=workdir, ffmpeg=ffmpeg, fonts_dir=fonts_dir, encoder=encoder)
         try:
             done = run_ffmpeg(cmd, total=total, progress=progress, should_cancel=should_cancel, timeout=timeout,
                               base=base + span * MEASURE_SHARE / 100, span=span * (100 - MEASURE_SHARE) / 100)
