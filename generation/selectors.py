@@ -83,7 +83,9 @@ def _summary(attempt: VideoAttempt) -> str:
 def _starts_a_run(attempt: VideoAttempt) -> bool:
     """The first attempt of a run: the head of the chain on its first try. Within a run the engine
     only retries the same provider (retry + 1) or moves down the chain (chain_index + 1 and on), so
-    such an attempt after others begins a run the user started again (Retry)."""
+    such an attempt after others begins a run the user started again (Retry). A worker running the
+    job's task again cannot start one on its own: the task returns at once while an attempt is
+    active, and a job waiting on its attempts holds no lease for the reaper to expire."""
     return attempt.chain_index == 0 and attempt.retry == 0
 
 

@@ -152,3 +152,23 @@ def test_a_skip_says_what_would_turn_the_provider_on_and_why_no_model_fits(setti
     # Every Kling model makes 5 or 10 s: one sentence, not one per model.
     assert skipped["kling"].startswith("Model 'kling-") and "makes clips of 5, 10 s, not 6 s" in skipped["kling"]
     assert skipped["kling"].count("makes clips") == 1 and "other models cannot make it either." in skipped["kling"]
+
+
+def test_a_worker_running_the_task_again_adds_no_run_that_would_read_as_retried_by_hand(
+        workspace, owner, fakes, client_owner):
+    import datetime as dt
+
+    from mediastudio.jobs.services import job_reap_expired
+    from tests.generation.engine_fakes import run_job
+
+    generation, _ = video_generation_create(workspace=workspace, user=owner, prompt="A can", tier="standard", duration=4)
+    run_job(generation.job_id)
+    # As if the worker died before letting go of the job: its lease runs out and the reaper queues it again.
+    Job.objects.filter(pk=generation.job_id).update(lease_expires_at=timezone.now() - dt.timedelta(seconds=1))
+    assert job_reap_expired() == (1, 0)
+    run_job(generation.job_id)
+
+    assert drive(generation).status == Job.Status.SUCCEEDED
+    log = client_owner.get(f"/api/video/jobs/{generation.job_id}").json()["provider_log"]
+    assert [(e["provider"], e["status"], e["then"]) for e in log] == [
+        ("fake_broken", "failed", "Moved on to fake_ok."), ("fake_ok", "succeeded", "")]
