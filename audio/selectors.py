@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from audio.models import AudioRequest
 from campaigns.selectors import scoped, scoped_get
+from mediastudio.jobs.links import JobSubject
 
 
 def audio_request_list(*, user: Any, workspace: Any = None, kind: str = "") -> QuerySet[AudioRequest]:
@@ -43,3 +45,12 @@ def music_assets(*, user: Any, workspace: Any) -> QuerySet:
     voiceovers = AudioRequest.objects.filter(workspace=workspace, kind="voiceover", asset__isnull=False).values("asset_id")
     return (scoped(MediaAsset.objects.filter(workspace=workspace, kind="audio", status="ready"), user=user)
             .exclude(pk__in=voiceovers).order_by("-created_at"))
+
+
+def job_subject(job: Any) -> JobSubject | None:
+    """An audio job's request: its page and API resource (mediastudio.jobs.links)."""
+    pk = AudioRequest.objects.filter(job=job).values_list("pk", flat=True).first()
+    if pk is None:
+        return None
+    return JobSubject(label=f"the {job.get_kind_display().lower()}", page=reverse("audio:detail", args=[pk]),
+                      api=reverse("api-audio-job-detail", args=[pk]))

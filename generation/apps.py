@@ -7,3 +7,8 @@ class GenerationConfig(AppConfig):
 
     def ready(self) -> None:
         from generation import checks  # noqa: F401  (registers system checks)
+        from generation.selectors import job_subject
+        from mediastudio.jobs import links
+        from mediastudio.jobs.models import Job
+
+        links.register(Job.Kind.VIDEO, finder=job_subject)

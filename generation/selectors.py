@@ -8,10 +8,12 @@ from typing import Any, Iterable, Mapping
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
+from django.urls import reverse
 
 from campaigns.selectors import scoped
 from generation.models import VideoAttempt, VideoBatch, VideoGeneration
 from generation.providers.base import AUDIO, FIRST_LAST_FRAME, IMAGE_TO_VIDEO, LIST_JOBS, REMIX, TEXT_TO_VIDEO
+from mediastudio.jobs.links import JobSubject
 from mediastudio.lib.exceptions import ApplicationError
 from mediastudio.lib.providers import ProviderError
 
@@ -330,3 +332,9 @@ USE_RECOMMENDATIONS = [
     {"use": "hero product shot", "tier": "high", "why": "Image-to-video with the strongest motion models."},
     {"use": "flagship ad with audio", "tier": "master", "why": "Top models (with native audio where offered), highest cost."},
 ]
+
+
+def job_subject(job: Any) -> JobSubject | None:
+    """A video job's own page and API resource (mediastudio.jobs.links): both are addressed by the job's id."""
+    return JobSubject(label="the video generation", page=reverse("generation:job", args=[job.pk]),
+                      api=reverse("api-video-job-detail", args=[job.pk]))

@@ -23,6 +23,7 @@ from django.urls import reverse
 
 from campaigns.selectors import scoped
 from media_assets.models import MediaAsset
+from mediastudio.jobs.links import JobSubject
 
 
 @dataclass(frozen=True)
@@ -226,3 +227,23 @@ def asset_subtitle_cues(*, asset: MediaAsset, limit: int = 200) -> tuple[list[Su
         return [], 0
     cues = parse_subtitles(text)
     return [SubtitleCue(start, end, body) for start, end, body in cues[:limit]], len(cues)
+
+
+def render_job_subject(job: Any) -> JobSubject | None:
+    """A render job's composition: the editor page with its cuts, and their API list (mediastudio.jobs.links)."""
+    from media_assets.compositions import Render
+
+    composition_id = Render.objects.filter(job=job).values_list("composition_id", flat=True).first()
+    if composition_id is None:
+        return None
+    return JobSubject(label="the composition", page=reverse("editor:composition-edit", args=[composition_id]),
+                      api=reverse("api-composition-renders", args=[composition_id]))
+
+
+def ingest_job_subject(job: Any) -> JobSubject | None:
+    """The uploaded file an ingest job checks (mediastudio.jobs.links)."""
+    pk = MediaAsset.objects.filter(ingest_job=job).values_list("pk", flat=True).first()
+    if pk is None:
+        return None
+    return JobSubject(label="the file", page=reverse("media_assets:asset-detail", args=[pk]),
+                      api=reverse("api-asset-detail", args=[pk]))

@@ -284,6 +284,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AssetKindEnum": "media_assets.models.MediaAsset.Kind",
         "AssetStatusEnum": "media_assets.models.MediaAsset.Status",
+        "JobKindEnum": "mediastudio.jobs.models.Job.Kind",
+        "JobStatusEnum": "mediastudio.jobs.models.Job.Status",
     },
 }
 

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaigns.selectors import require_write
 from mediastudio.jobs import selectors
+from mediastudio.jobs.links import job_subject
 from mediastudio.jobs.models import Job
 from mediastudio.jobs.services import IllegalTransition, job_cancel, job_retry
 from mediastudio.lib.api import StudioPagination, query_filters
@@ -21,6 +22,25 @@ class JobOutputSerializer(serializers.ModelSerializer):
             "estimated_cost", "actual_cost", "workspace", "campaign", "parent", "result",
             "created_at", "started_at", "finished_at", "updated_at",
         ]
+
+
+class JobSubjectSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    page = serializers.CharField(help_text="The studio page of what the job works on.")
+    api = serializers.CharField(help_text="Its API resource: a video job's provider log, an audio job's words, "
+                                "a render's cuts, an uploaded file's checks.")
+
+
+class JobDetailOutputSerializer(JobOutputSerializer):
+    subject = serializers.SerializerMethodField()
+
+    class Meta(JobOutputSerializer.Meta):
+        fields = [*JobOutputSerializer.Meta.fields, "subject"]
+
+    @extend_schema_field(JobSubjectSerializer(allow_null=True))
+    def get_subject(self, obj: Job) -> dict[str, str] | None:
+        subject = job_subject(obj)
+        return subject.to_dict() if subject is not None else None
 
 
 class JobListApi(APIView):
@@ -43,9 +63,9 @@ class JobListApi(APIView):
 
 
 class JobDetailApi(APIView):
-    @extend_schema(responses=JobOutputSerializer)
+    @extend_schema(responses=JobDetailOutputSerializer)
     def get(self, request, job_id):
-        return Response(JobOutputSerializer(selectors.job_get(user=request.user, job_id=job_id)).data)
+        return Response(JobDetailOutputSerializer(selectors.job_get(user=request.user, job_id=job_id)).data)
 
 
 class JobCancelApi(APIView):

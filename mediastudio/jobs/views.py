@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 from campaigns.selectors import can_write, require_write
 from campaigns.views import redirect_back
 from mediastudio.jobs import selectors
+from mediastudio.jobs.links import job_subject
 from mediastudio.jobs.models import Job
 from mediastudio.jobs.services import IllegalTransition, job_cancel, job_create, job_retry
 
@@ -23,7 +24,7 @@ def job_list(request):
 def job_detail(request, job_id):
     job = selectors.job_get(user=request.user, job_id=job_id)
     return render(request, "jobs/detail.html", {
-        "job": job, "can_write": can_write(user=request.user, workspace_id=job.workspace_id),
+        "job": job, "subject": job_subject(job), "can_write": can_write(user=request.user, workspace_id=job.workspace_id),
     })
 
 
