@@ -77,6 +77,7 @@ def test_it_renders_every_preset_in_one_job_and_stores_linked_assets(
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED, job.error
     assert job.kind == "render" and job.progress == 100 and job.campaign == campaign
+    assert job.title == "Render Cold brew: YouTube Shorts 9:16, Tiny 16:9"  # as the Jobs page lists it
     # The bar moved through both cuts: several distinct steps, never backwards, each preset named.
     percents = [p for p, _ in progress_log]
     assert len(set(percents)) >= 6 and percents == sorted(percents)
