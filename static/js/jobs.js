@@ -18,6 +18,11 @@
   const path = scoped ? `/ws/jobs/${scoped.dataset.jobScope}/` : `/ws/jobs/?workspace=${encodeURIComponent(workspace)}`;
   let delay = 1000;
 
+  function when(iso) {
+    return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
+  }
+  document.querySelectorAll("[data-job-facts] time[datetime]").forEach((t) => { t.textContent = when(t.dateTime); });
+
   function setText(row, field, value) {
     row.querySelectorAll(`[data-field="${field}"]`).forEach((el) => { el.textContent = value; });
   }
@@ -36,7 +41,7 @@
     // A job page's facts: its attempts so far, and when it finished (a retry clears that).
     document.querySelectorAll(`[data-job-facts="${job.id}"]`).forEach((facts) => {
       setText(facts, "attempts", job.attempts);
-      setText(facts, "finished", job.finished_at ? new Date(job.finished_at).toLocaleString() : "—");
+      setText(facts, "finished", job.finished_at ? when(job.finished_at) : "—");
     });
     // A job's Cancel and Retry forms: each marked with the statuses it applies to (data-when).
     document.querySelectorAll(`[data-job-actions="${job.id}"] form[data-when]`).forEach((form) => {
