@@ -32,7 +32,7 @@ class JobProgressConsumer(AsyncJsonWebsocketConsumer):
                 await self.close(code=4404)
                 return
             self.group = f"job-{job_id}"
-            message = {"type": "snapshot", "jobs": [snapshot]}
+            message = {"type": "snapshot", "jobs": snapshot}
         else:
             query = parse_qs(self.scope.get("query_string", b"").decode())
             workspace_id = (query.get("workspace") or [None])[0]
@@ -63,10 +63,12 @@ class JobProgressConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _job_snapshot(self, user, job_id):
+        """The job, then the jobs it groups (a batch's videos), which its page lists."""
         try:
-            return job_serialize(selectors.job_get(user=user, job_id=job_id))
+            job = selectors.job_get(user=user, job_id=job_id)
         except Exception:
             return None
+        return [job_serialize(j) for j in [job, *selectors.job_children(job=job)[: self.SNAPSHOT_SIZE]]]
 
     @database_sync_to_async
     def _workspace_snapshot(self, user, workspace_id):

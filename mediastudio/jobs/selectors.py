@@ -27,6 +27,11 @@ def job_get(*, user: Any, job_id: Any) -> Job:
     return job
 
 
+def job_children(*, job: Job) -> QuerySet[Job]:
+    """The jobs a job groups (a batch's videos), oldest first."""
+    return job.children.select_related("campaign").order_by("created_at")
+
+
 def user_can_see_workspace(*, user: Any, workspace_id: Any) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False

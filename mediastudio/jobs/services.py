@@ -84,7 +84,8 @@ def job_broadcast(job: Job) -> None:
 
 
 def job_broadcast_many(jobs: list[Job]) -> None:
-    """Send each job's state to its own and its workspace's group, all in one batch."""
+    """Send each job's state to its own and its workspace's group, all in one batch; a job that is
+    part of another (a batch's video) goes to that job's group too, whose page lists it."""
     layer = get_channel_layer()
     if layer is None or not jobs:
         return
@@ -92,6 +93,8 @@ def job_broadcast_many(jobs: list[Job]) -> None:
     for job in jobs:
         event = {"type": "job.update", "job": job_serialize(job)}
         sends += [(job.group_name, event), (f"workspace-{job.workspace_id}", event)]
+        if job.parent_id:
+            sends.append((f"job-{job.parent_id}", event))
     try:
         if isinstance(layer, InMemoryChannelLayer):
             # Its queues belong to the consumers' loop (tests, single-process development).

@@ -24,7 +24,8 @@ def job_list(request):
 def job_detail(request, job_id):
     job = selectors.job_get(user=request.user, job_id=job_id)
     return render(request, "jobs/detail.html", {
-        "job": job, "subject": job_subject(job), "can_write": can_write(user=request.user, workspace_id=job.workspace_id),
+        "job": job, "subject": job_subject(job), "children": selectors.job_children(job=job)[:100],
+        "can_write": can_write(user=request.user, workspace_id=job.workspace_id),
     })
 
 

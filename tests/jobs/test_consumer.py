@@ -76,3 +76,25 @@ def test_another_workspaces_socket_hears_nothing(owner, outsider, workspace, oth
         await theirs.disconnect()
 
     async_to_sync(scenario)()
+
+
+def test_a_batch_jobs_socket_hears_its_videos_too(owner, workspace):
+    from asgiref.sync import async_to_sync
+
+    batch = JobFactory(workspace=workspace, kind=Job.Kind.BATCH, status=Job.Status.RUNNING)
+    video = JobFactory(workspace=workspace, kind=Job.Kind.VIDEO, parent=batch, status=Job.Status.RUNNING)
+    elsewhere = JobFactory(workspace=workspace, kind=Job.Kind.VIDEO, status=Job.Status.RUNNING)
+
+    async def scenario():
+        communicator, connected, _ = await _connect(f"/ws/jobs/{batch.pk}/", owner)
+        assert connected
+        snapshot = await communicator.receive_json_from()
+        assert [j["id"] for j in snapshot["jobs"]] == [str(batch.pk), str(video.pk)]
+        await database_sync_to_async(job_progress)(job=video, percent=40, message="rendering")
+        event = await communicator.receive_json_from()
+        assert event["job"]["id"] == str(video.pk) and event["job"]["progress"] == 40
+        await database_sync_to_async(job_progress)(job=elsewhere, percent=40, message="rendering")
+        assert await communicator.receive_nothing(timeout=0.3)
+        await communicator.disconnect()
+
+    async_to_sync(scenario)()
