@@ -336,5 +336,7 @@ USE_RECOMMENDATIONS = [
 
 def job_subject(job: Any) -> JobSubject | None:
     """A video job's own page and API resource (mediastudio.jobs.links): both are addressed by the job's id."""
+    if not VideoGeneration.objects.filter(job=job).exists():
+        return None
     return JobSubject(label="the video generation", page=reverse("generation:job", args=[job.pk]),
                       api=reverse("api-video-job-detail", args=[job.pk]))

@@ -70,9 +70,11 @@ def test_an_ingest_job_leads_to_its_file(client_owner, workspace):
 def test_a_job_with_nothing_behind_it_leads_nowhere(client_owner, logged_in, workspace):
     demo = JobFactory(workspace=workspace, kind=K.DEMO)
     orphan = JobFactory(workspace=workspace, kind=K.RENDER)  # its renders were deleted with their composition
+    lone_video = JobFactory(workspace=workspace, kind=K.VIDEO)
 
     assert _subject_of(client_owner, demo) is None
     assert _subject_of(client_owner, orphan) is None
+    assert _subject_of(client_owner, lone_video) is None
     assert "data-job-subject" not in logged_in.get(f"/jobs/{orphan.pk}/").content.decode()
 
 
