@@ -1,8 +1,9 @@
 """A job that groups others (a batch of videos) lists them on its page, each row linking to its
-own page, and each of them links back to the job it is part of."""
+own page, and each of them (and a video's own page) links back to the job it is part of."""
 
 import pytest
 
+from generation.models import VideoGeneration
 from mediastudio.jobs.models import Job
 from tests.factories import JobFactory
 
@@ -23,3 +24,6 @@ def test_a_batch_job_page_lists_its_videos_and_each_links_back(logged_in, worksp
     child = logged_in.get(f"/jobs/{videos[0].pk}/").content.decode()
     assert f'href="/jobs/{batch.pk}/" data-job-parent>Part of: Launch variants<' in child
     assert "data-job-children" not in child
+    generation = VideoGeneration.objects.create(workspace=workspace, job=videos[0], prompt="Bottle on a trail")
+    video_page = logged_in.get(f"/generate/jobs/{generation.job_id}/").content.decode()
+    assert f'href="/jobs/{batch.pk}/" data-job-parent>Part of: Launch variants<' in video_page
