@@ -5,6 +5,7 @@ that field); a viewer cannot write (403); bad input is a 400 naming each field, 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
@@ -223,6 +224,27 @@ def _out(request, composition: Composition) -> dict[str, Any]:
     return CompositionOutputSerializer(fresh, context={"request": request}).data
 
 
+def _changes(request, composition: Composition) -> dict[str, Any]:
+    """A PATCH's fields, validated. When some are malformed (a word for a number, an unknown
+    choice), the well-formed ones still get the service's checks (ranges, workspaces, kinds of
+    file), so the one 400 names every problem instead of the next save finding the rest."""
+    serializer = CompositionInputSerializer(data=request.data, partial=True, context={"request": request})
+    if serializer.is_valid():
+        return dict(serializer.validated_data)
+    errors = _flatten(serializer.errors)
+    if isinstance(request.data, Mapping):
+        well_formed = CompositionInputSerializer(
+            data={k: v for k, v in request.data.items() if k not in serializer.errors}, partial=True,
+            context={"request": request})
+        if well_formed.is_valid():
+            fields = {k: v for k, v in well_formed.validated_data.items() if k not in ("workspace", "expected_updated_at")}
+            clips = [dict(c) for c in fields.pop("clips")] if "clips" in fields else None
+            found = services.composition_input_errors(workspace_id=composition.workspace_id, fields=fields, clips=clips)
+            for key, messages in found.items():
+                errors.setdefault(key, messages)
+    raise serializers.ValidationError(errors)
+
+
 # ---------------------------------------------------------------------------- views
 
 
@@ -263,7 +285,7 @@ class CompositionDetailApi(APIView):
                    responses={200: CompositionOutputSerializer, 409: ERROR_SCHEMA})
     def patch(self, request, pk):
         composition = _composition(request, pk, write=True)
-        data = dict(_valid(CompositionInputSerializer(data=request.data, partial=True, context={"request": request})))
+        data = _changes(request, composition)
         data.pop("workspace", None)
         clips = [dict(c) for c in data.pop("clips")] if "clips" in data else None
         services.composition_update(composition=composition, clips=clips, **data)

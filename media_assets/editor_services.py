@@ -214,6 +214,21 @@ def _validate_fields(errors: dict[str, list[str]], fields: dict[str, Any], works
         errors.setdefault("caption_request", []).append("Captions come from a voiceover or a transcription.")
 
 
+def composition_input_errors(*, workspace_id: int, fields: dict[str, Any],
+                             clips: list[dict[str, Any]] | None = None) -> dict[str, list[str]]:
+    """What :func:`composition_update` refuses in ``fields`` and ``clips`` before it changes anything
+    (ranges, choices, other workspaces' objects, kinds of file), as {field: [messages]}. The API
+    adds these to a request's malformed fields, so that one answer names every problem."""
+    errors: dict[str, list[str]] = {}
+    _validate_fields(errors, fields, workspace_id)
+    if clips is not None:
+        if len(clips) > MAX_CLIPS:
+            errors.setdefault("clips", []).append(f"At most {MAX_CLIPS} clips.")
+        for index, clip in enumerate(clips):
+            _validate_clip(errors, index, clip, workspace_id)
+    return errors
+
+
 def _raise(errors: dict[str, list[str]]) -> None:
     if errors:
         raise ValidationError(errors)
@@ -248,14 +263,7 @@ def composition_update(*, composition: Composition, clips: list[dict[str, Any]] 
     unknown = set(fields) - set(SCALAR_FIELDS) - set(RELATED_FIELDS)
     if unknown:
         raise TypeError(f"unknown composition fields: {', '.join(sorted(unknown))}")
-    errors: dict[str, list[str]] = {}
-    _validate_fields(errors, fields, composition.workspace_id)
-    if clips is not None:
-        if len(clips) > MAX_CLIPS:
-            errors.setdefault("clips", []).append(f"At most {MAX_CLIPS} clips.")
-        for index, clip in enumerate(clips):
-            _validate_clip(errors, index, clip, composition.workspace_id)
-    _raise(errors)
+    _raise(composition_input_errors(workspace_id=composition.workspace_id, fields=fields, clips=clips))
     if fields.get("caption_request") is not None and "voiceover" not in fields and composition.voiceover_id is None:
         request = fields["caption_request"]
         if request.kind == "voiceover" and request.asset_id:

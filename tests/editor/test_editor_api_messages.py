@@ -76,3 +76,18 @@ def test_a_platform_framing_takes_only_a_fit_and_a_focus_point(api, library, lay
     assert field in fields and words in " ".join(fields[field]), fields
     assert not Composition.objects.exists()
 
+
+
+def test_one_save_names_a_malformed_field_and_an_out_of_range_one_together(api, library, workspace):
+    from media_assets import editor_services as services
+
+    composition = services.composition_create(workspace=workspace, title="Launch", clips=[{"asset": library["red"]}])
+    url = reverse("api-composition-detail", args=[composition.pk])
+    response = api.patch(url, {"caption_mode": "sparkles", "music_level_db": 50, "watermark_opacity": 2,
+                               "voiceover": library["red"].pk,
+                               "clips": [{"asset": library["red"].pk, "in_point": 5, "out_point": 1}]}, format="json")
+    fields = _fields(response)
+    assert set(fields) == {"caption_mode", "music_level_db", "watermark_opacity", "voiceover", "clips.0.out_point"}, fields
+    assert "between" in fields["music_level_db"][0] and "Choose an audio file" in fields["voiceover"][0]
+    composition.refresh_from_db()
+    assert composition.music_level_db != 50 and composition.caption_mode != "sparkles"  # nothing was saved
