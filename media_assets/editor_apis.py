@@ -5,9 +5,10 @@ that field); a viewer cannot write (403); bad input is a 400 naming each field, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -224,11 +225,12 @@ def _out(request, composition: Composition) -> dict[str, Any]:
     return CompositionOutputSerializer(fresh, context={"request": request}).data
 
 
-def _changes(request, composition: Composition) -> dict[str, Any]:
-    """A PATCH's fields, validated. When some are malformed (a word for a number, an unknown
-    choice), the well-formed ones still get the service's checks (ranges, workspaces, kinds of
-    file), so the one 400 names every problem instead of the next save finding the rest."""
-    serializer = CompositionInputSerializer(data=request.data, partial=True, context={"request": request})
+def _composition_input(request, *, partial: bool, workspace_of: Callable[[dict[str, Any]], int | None]) -> dict[str, Any]:
+    """A create's or save's fields, validated. When some are malformed (a word for a number, an
+    unknown choice), the well-formed ones still get the service's checks (ranges, workspaces, kinds
+    of file, clip trims), so the one 400 names every problem instead of the next request finding
+    the rest. ``workspace_of(fields)`` is the composition's workspace, None when it is unknown."""
+    serializer = CompositionInputSerializer(data=request.data, partial=partial, context={"request": request})
     if serializer.is_valid():
         return dict(serializer.validated_data)
     errors = _flatten(serializer.errors)
@@ -236,13 +238,22 @@ def _changes(request, composition: Composition) -> dict[str, Any]:
         well_formed = CompositionInputSerializer(
             data={k: v for k, v in request.data.items() if k not in serializer.errors}, partial=True,
             context={"request": request})
-        if well_formed.is_valid():
+        workspace_id = workspace_of(dict(well_formed.validated_data)) if well_formed.is_valid() else None
+        if workspace_id is not None:
             fields = {k: v for k, v in well_formed.validated_data.items() if k not in ("workspace", "expected_updated_at")}
             clips = [dict(c) for c in fields.pop("clips")] if "clips" in fields else None
-            found = services.composition_input_errors(workspace_id=composition.workspace_id, fields=fields, clips=clips)
-            for key, messages in found.items():
+            for key, messages in services.composition_input_errors(workspace_id=workspace_id, fields=fields,
+                                                                   clips=clips).items():
                 errors.setdefault(key, messages)
     raise serializers.ValidationError(errors)
+
+
+def _create_workspace_id(request, fields: dict[str, Any]) -> int | None:
+    """Where a create would go, if the request says it clearly and the user may write there."""
+    try:
+        return workspace_for_create(request, fields.get("workspace")).pk
+    except (serializers.ValidationError, PermissionDenied):
+        return None
 
 
 # ---------------------------------------------------------------------------- views
@@ -266,7 +277,7 @@ class CompositionListApi(APIView):
 
     @extend_schema(operation_id="compositions_create", request=CompositionInputSerializer, responses={201: CompositionOutputSerializer})
     def post(self, request):
-        data = dict(_valid(CompositionInputSerializer(data=request.data, context={"request": request})))
+        data = _composition_input(request, partial=False, workspace_of=lambda fields: _create_workspace_id(request, fields))
         workspace = workspace_for_create(request, data.pop("workspace", None))
         data.pop("expected_updated_at", None)  # nothing to be stale against yet
         title = data.pop("title")
@@ -285,7 +296,7 @@ class CompositionDetailApi(APIView):
                    responses={200: CompositionOutputSerializer, 409: ERROR_SCHEMA})
     def patch(self, request, pk):
         composition = _composition(request, pk, write=True)
-        data = _changes(request, composition)
+        data = _composition_input(request, partial=True, workspace_of=lambda fields: composition.workspace_id)
         data.pop("workspace", None)
         clips = [dict(c) for c in data.pop("clips")] if "clips" in data else None
         services.composition_update(composition=composition, clips=clips, **data)

@@ -91,3 +91,16 @@ def test_one_save_names_a_malformed_field_and_an_out_of_range_one_together(api, 
     assert "between" in fields["music_level_db"][0] and "Choose an audio file" in fields["voiceover"][0]
     composition.refresh_from_db()
     assert composition.music_level_db != 50 and composition.caption_mode != "sparkles"  # nothing was saved
+
+
+def test_a_create_names_a_malformed_field_and_an_out_of_range_one_together(api, library):
+    response = _post(api, caption_mode="sparkles", end_card_duration=60,
+                     clips=[{"asset": library["red"].pk, "in_point": 5, "out_point": 1}])
+    assert set(_fields(response)) == {"caption_mode", "end_card_duration", "clips.0.out_point"}
+    assert not Composition.objects.exists()
+
+
+def test_a_create_somewhere_it_may_not_write_gets_no_more_than_its_malformed_fields(api_client, viewer, workspace, library):
+    api_client.force_authenticate(viewer)
+    response = _post(api_client, workspace=workspace.pk, caption_mode="sparkles", end_card_duration=60)
+    assert set(_fields(response)) == {"caption_mode"}  # the rest is not checked for a workspace it cannot write to
