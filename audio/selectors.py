@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.urls import reverse
 
 from audio.models import AudioRequest
 from campaigns.selectors import scoped, scoped_get
@@ -49,8 +48,6 @@ def music_assets(*, user: Any, workspace: Any) -> QuerySet:
 
 def job_subject(job: Any) -> JobSubject | None:
     """An audio job's request: its page and API resource (mediastudio.jobs.links)."""
-    pk = AudioRequest.objects.filter(job=job).values_list("pk", flat=True).first()
-    if pk is None:
-        return None
-    return JobSubject(label=f"the {job.get_kind_display().lower()}", page=reverse("audio:detail", args=[pk]),
-                      api=reverse("api-audio-job-detail", args=[pk]))
+    return JobSubject.of(f"the {job.get_kind_display().lower()}",
+                         AudioRequest.objects.filter(job=job).values_list("pk", flat=True).first(),
+                         page="audio:detail", api="api-audio-job-detail")

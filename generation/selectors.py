@@ -8,7 +8,6 @@ from typing import Any, Iterable, Mapping
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
-from django.urls import reverse
 
 from campaigns.selectors import scoped
 from generation.models import VideoAttempt, VideoBatch, VideoGeneration
@@ -336,7 +335,5 @@ USE_RECOMMENDATIONS = [
 
 def job_subject(job: Any) -> JobSubject | None:
     """A video job's own page and API resource (mediastudio.jobs.links): both are addressed by the job's id."""
-    if not VideoGeneration.objects.filter(job=job).exists():
-        return None
-    return JobSubject(label="the video generation", page=reverse("generation:job", args=[job.pk]),
-                      api=reverse("api-video-job-detail", args=[job.pk]))
+    return JobSubject.of("the video generation", VideoGeneration.objects.filter(job=job).values_list("job_id", flat=True).first(),
+                         page="generation:job", api="api-video-job-detail")

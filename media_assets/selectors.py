@@ -233,17 +233,11 @@ def render_job_subject(job: Any) -> JobSubject | None:
     """A render job's composition: the editor page with its cuts, and their API list (mediastudio.jobs.links)."""
     from media_assets.compositions import Render
 
-    composition_id = Render.objects.filter(job=job).values_list("composition_id", flat=True).first()
-    if composition_id is None:
-        return None
-    return JobSubject(label="the composition", page=reverse("editor:composition-edit", args=[composition_id]),
-                      api=reverse("api-composition-renders", args=[composition_id]))
+    return JobSubject.of("the composition", Render.objects.filter(job=job).values_list("composition_id", flat=True).first(),
+                         page="editor:composition-edit", api="api-composition-renders")
 
 
 def ingest_job_subject(job: Any) -> JobSubject | None:
     """The uploaded file an ingest job checks (mediastudio.jobs.links)."""
-    pk = MediaAsset.objects.filter(ingest_job=job).values_list("pk", flat=True).first()
-    if pk is None:
-        return None
-    return JobSubject(label="the file", page=reverse("media_assets:asset-detail", args=[pk]),
-                      api=reverse("api-asset-detail", args=[pk]))
+    return JobSubject.of("the file", MediaAsset.objects.filter(ingest_job=job).values_list("pk", flat=True).first(),
+                         page="media_assets:asset-detail", api="api-asset-detail")

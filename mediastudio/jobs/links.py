@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.urls import reverse
 
 from mediastudio.jobs.models import Job
 
@@ -20,6 +23,14 @@ class JobSubject:
     label: str  # what the page shows, e.g. "the video generation"
     page: str  # the studio page (path)
     api: str  # the API resource (path)
+
+    @classmethod
+    def of(cls, label: str, pk: Any, *, page: str, api: str) -> JobSubject | None:
+        """The subject at the URL names ``page`` and ``api`` for ``pk``; None when there is no ``pk``
+        (what the job worked on is gone)."""
+        if pk is None:
+            return None
+        return cls(label=label, page=reverse(page, args=[pk]), api=reverse(api, args=[pk]))
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)
