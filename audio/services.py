@@ -94,10 +94,11 @@ _KIND_NAMES = {AudioRequest.Kind.VOICEOVER: "a voiceover", AudioRequest.Kind.TRA
 
 
 _PARAM_NAMES = {"source_asset": "asset"}  # a parameter's name as the request sends it, where the field's differs
+_RELATED_PARAMS = ("campaign", "source_asset")  # compared by id: the request holds the object, the row its *_id
 
 
 def _same(field: str, stored: Any, sent: Any) -> bool:
-    if field in ("campaign", "source_asset"):
+    if field in _RELATED_PARAMS:
         return stored == getattr(sent, "pk", sent)
     if field == "script":
         return (stored or "").strip() == (sent or "").strip()
@@ -126,7 +127,7 @@ def _existing(workspace: Any, idempotency_key: str, *, kind: str, params: dict[s
         raise Conflict(f"This idempotency key was used for {_KIND_NAMES.get(request.kind, request.kind)}; "
                        f"use a new key for {_KIND_NAMES.get(kind, kind)}.")
     differ = [field for field, sent in (params or {}).items()
-              if not _same(field, getattr(request, f"{field}_id" if field in ("campaign", "source_asset") else field), sent)]
+              if not _same(field, getattr(request, f"{field}_id" if field in _RELATED_PARAMS else field), sent)]
     if differ:
         names = [_PARAM_NAMES.get(f, f) for f in differ]
         listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
