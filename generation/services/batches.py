@@ -164,7 +164,7 @@ def variants_items(*, prompt: str, count: int, mood: float = 50, seed: int = 0, 
         raise ApplicationError(str(exc), code="invalid") from None
     return [
         _base({**common, "prompt": prompt, "mood": mood, "seed": s.seed, "camera_move": s.camera_move,
-               "lighting": s.lighting, "title": f"Variant {chr(65 + i)}: {s.camera_move} / {s.lighting}"})
+               "lighting": s.lighting, "title": f"Variant {chr(65 + i)}: {s.camera_move} / {s.lighting}".replace("_", " ")})
         for i, s in enumerate(strategies)
     ]
 

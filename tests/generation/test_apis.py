@@ -157,6 +157,9 @@ def test_it_estimates_and_starts_variants_as_one_group(client_owner, workspace, 
     assert data["kind"] == "variants" and len(data["jobs"]) == 3 and data["status"] == "running"
     generations = VideoGeneration.objects.filter(batch__job_id=data["id"]).order_by("variant_index")
     assert len({(g.strategy["camera_move"], g.strategy["lighting"]) for g in generations}) == 3
+    first = generations[0]
+    assert first.job.title == f"Variant A: {first.strategy['camera_move']} / {first.strategy['lighting']}".replace("_", " ")
+    assert "_" not in first.job.title  # as the Jobs list and the batch's page show it
     for g in generations:
         run_job(str(g.job_id))
     with django_capture_on_commit_callbacks(execute=True):  # the parent is refreshed once each child commits
