@@ -20,6 +20,7 @@ def test_a_batch_job_page_lists_its_videos_and_each_links_back(logged_in, worksp
     assert "Variant 1" in listed and "Variant 2" in listed and "Not in the batch" not in listed
     assert listed.index("Variant 1") < listed.index("Variant 2")
     assert all(f'href="/jobs/{v.pk}/"' in listed for v in videos)
+    assert "Attempts" not in page  # the batch's own job runs nothing: "0 of 3" would mislead
 
     child = logged_in.get(f"/jobs/{videos[0].pk}/").content.decode()
     assert f'href="/jobs/{batch.pk}/" data-job-parent>Part of: Launch variants<' in child
