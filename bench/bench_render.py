@@ -7,8 +7,8 @@ espeak-ng voiceover and ducked music. Measured side by side in one run:
 - render: the full render (loudness passes included), wall time and ffmpeg peak RSS; each video
   clip comes with what its upload's probe found, as the studio's clips do, so it is not probed again;
 - floor: x264 re-encoding the render's own output with the same settings (CRF,
-  preset, profile, AAC), the same ffmpeg build and the same decoder threads - the cost of
-  one encode of that picture, nothing else;
+  preset, profile, AAC) and the same ffmpeg build - the cost of one encode of that
+  picture, nothing else;
 - the same render at half the duration, to show peak memory does not grow with length;
 - decoding alone, in the same run: the spans of the sources the render uses, and the render's
   output (what the floor decodes). The render decodes the sources where the floor decodes the
@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from media_assets import inspector  # noqa: E402
 from media_assets.probe import render_facts  # noqa: E402
 from media_assets.render import PRESETS, render  # noqa: E402
-from media_assets.render.runner import decoder_threads, default_ffmpeg, prepare, render_command  # noqa: E402
+from media_assets.render.runner import default_ffmpeg, prepare, render_command  # noqa: E402
 from media_assets.render.spec import (  # noqa: E402
     Captions,
     CaptionStyle,
@@ -164,21 +164,13 @@ def composition(paths: dict[str, Path], seconds: float) -> Composition:
     )
 
 
-def input_threads() -> list[str]:
-    """The decoder threads the render gives each video source (runner.decoder_threads): every run here
-    decodes its video inputs with them, so the floor decodes the render's output as the render decodes
-    its sources."""
-    threads = decoder_threads("x264")
-    return ["-threads", str(threads)] if threads else []
-
-
 def decode_sources_command(comp: Composition) -> list[str]:
     """Decode, and do nothing else with, what the render reads of each clip's source: the same
-    inputs with the same seeking and decoder threads (each still image once)."""
+    inputs with the same seeking (each still image once)."""
     cmd = [default_ffmpeg(), "-v", "error", "-nostdin"]
     for clip in comp.clips:
         if clip.kind == "video":
-            cmd += [*input_threads(), "-ss", str(clip.in_point), "-t", str(clip.length + 0.1)]
+            cmd += ["-ss", str(clip.in_point), "-t", str(clip.length + 0.1)]
         cmd += ["-i", str(clip.path)]
     for i in range(len(comp.clips)):
         cmd += ["-map", f"{i}:v"]
@@ -210,15 +202,15 @@ def child(task: dict) -> dict:
             started = time.perf_counter()
             sh(without_video_encode(cmd))
     elif task["kind"] == "decode_output":
-        sh([default_ffmpeg(), "-v", "error", "-nostdin", *input_threads(), "-i", task["src"], "-map", "0:v",
-            "-c:v", "wrapped_avframe", "-f", "null", "-"])
+        sh([default_ffmpeg(), "-v", "error", "-nostdin", "-i", task["src"], "-map", "0:v", "-c:v", "wrapped_avframe",
+            "-f", "null", "-"])
     elif task["kind"] in ("render", "prepare"):
         if task["kind"] == "prepare":
             prepare(comp)  # the part of a render before ffmpeg starts: the loudness passes
         else:
             render(comp, PRESETS["tiktok"], task["out"], encoding=encoding)
     else:
-        sh([default_ffmpeg(), "-v", "error", "-nostdin", "-y", *input_threads(), "-i", task["src"], "-c:v", "libx264", "-profile:v", "high",
+        sh([default_ffmpeg(), "-v", "error", "-nostdin", "-y", "-i", task["src"], "-c:v", "libx264", "-profile:v", "high",
             "-preset", encoding.preset, "-crf", str(encoding.crf), "-pix_fmt", "yuv420p",
             "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
             "-c:a", "aac", "-b:a", encoding.audio_bitrate, "-ar", "48000", "-ac", "2",

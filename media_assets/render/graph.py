@@ -434,11 +434,10 @@ def _clip_video(clip: Clip, index: int, input_index: int, preset: Preset, out: s
     return parts
 
 
-def _clip_input(inputs: _Inputs, clip: Clip, *, decoder_threads: int = 0) -> int:
+def _clip_input(inputs: _Inputs, clip: Clip) -> int:
     if clip.kind == "image":
         return inputs.add(clip.path)
-    threads = ["-threads", str(decoder_threads)] if decoder_threads > 0 else []
-    return inputs.add(clip.path, *threads, "-ss", _num(clip.in_point), "-t", _num(clip.length + 0.1))
+    return inputs.add(clip.path, "-ss", _num(clip.in_point), "-t", _num(clip.length + 0.1))
 
 
 def clip_audio_flags(composition: Composition, sources: Sequence[SourceInfo | None] | None) -> list[bool]:
@@ -603,14 +602,13 @@ def build_command(*, composition: Composition, preset: Preset, out_path: str | P
                   ass_path: str | Path | None = None, fonts_dir: str | Path | None = None,
                   gain: AudioGain | None = None, sources: Sequence[SourceInfo | None] | None = None,
                   encoder: str = "x264", zimg: bool = False, ffmpeg: str = "ffmpeg",
-                  progress: bool = True, decoder_threads: int = 0) -> list[str]:
+                  progress: bool = True) -> list[str]:
     """The full ffmpeg argument list rendering ``composition`` for ``preset`` into ``out_path``.
 
     ``ass_path`` is the captions/end-card script from :func:`captions_ass.build_ass`;
     ``gain`` the loudness correction measured by the audio pass; ``sources`` what was
     probed about each clip's source (audio stream, size, colour matrix); ``encoder`` is
-    "x264" or "nvenc"; ``zimg``: this ffmpeg has the ``zscale`` filter (videos are fitted with it);
-    ``decoder_threads``: threads of each video source's decoder (0: ffmpeg's own choice).
+    "x264" or "nvenc"; ``zimg``: this ffmpeg has the ``zscale`` filter (videos are fitted with it).
     """
     composition.validate()
     if composition.captions is not None and ass_path is None:
@@ -623,7 +621,7 @@ def build_command(*, composition: Composition, preset: Preset, out_path: str | P
     plan = frame_plan(composition, fps)
     clip_inputs: dict[int, int] = {}
     for i, clip in enumerate(composition.clips):
-        clip_inputs[i] = _clip_input(inputs, clip, decoder_threads=decoder_threads)
+        clip_inputs[i] = _clip_input(inputs, clip)
         source = sources[i] if sources is not None and i < len(sources) else None
         parts += _clip_video(clip, i, clip_inputs[i], preset, f"v{i}", source, plan.clips[i], zimg)
 

@@ -191,27 +191,6 @@ def has_zscale(ffmpeg: str = "ffmpeg") -> bool:
     return any(line.split()[1:2] == ["zscale"] for line in listed.stdout.splitlines())
 
 
-def usable_cores() -> int:
-    """The CPU cores this process may run on (a container's limit, not the host's count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def decoder_threads(encoder: str, cores: int | None = None) -> int:
-    """Threads for each video source's decoder: 1 where x264 has two cores or fewer, else 0 (ffmpeg's
-    own choice, a frame thread per core and one more).
-
-    On two cores x264's own threads already keep both busy for the whole render, so the decoders'
-    frame threads add no speed, only the cost of handing frames between them: on the benchmark, the
-    render's graph without its encode took 16.2 CPU-s with one thread per decoder against 17.5 s
-    with ffmpeg's choice (medians of eight runs each, interleaved). With more cores, or with NVENC
-    leaving the cores free, frame threads pay."""
-    cores = usable_cores() if cores is None else cores
-    return 1 if encoder == "x264" and cores <= 2 else 0
-
-
 def resolve_encoder(encoding: Encoding, *, ffmpeg: str = "ffmpeg") -> str:
     if encoding.encoder in ("auto", "nvenc") and nvenc_available(ffmpeg):
         return "nvenc"
@@ -421,11 +400,10 @@ def render_command(composition: Composition, preset: Preset, out_path: str | Pat
                                         end_card_end=composition.duration, logo=logo)
         ass_path = Path(workdir) / "captions.ass"
         ass_path.write_text(script, encoding="utf-8")
-    encoder = encoder or resolve_encoder(encoding, ffmpeg=ffmpeg)
     return build_command(composition=composition, preset=preset, out_path=out_path, encoding=encoding,
                          ass_path=ass_path, fonts_dir=fonts_dir, gain=prepared.gain, sources=prepared.sources,
-                         encoder=encoder, zimg=has_zscale(ffmpeg), ffmpeg=ffmpeg,
-                         decoder_threads=decoder_threads(encoder))
+                         encoder=encoder or resolve_encoder(encoding, ffmpeg=ffmpeg), zimg=has_zscale(ffmpeg),
+                         ffmpeg=ffmpeg)
 
 
 def render(composition: Composition, preset: Preset, out_path: str | Path, *, encoding: Encoding = Encoding(),

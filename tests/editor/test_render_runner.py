@@ -69,27 +69,6 @@ def test_it_uses_nvenc_only_when_a_test_encode_works() -> None:
     assert resolve_encoder(Encoding(encoder="nvenc")) == expected
 
 
-def test_each_source_decodes_on_one_thread_only_where_x264_has_two_cores_or_fewer(tmp_path, monkeypatch) -> None:
-    assert runner.decoder_threads("x264", cores=2) == 1
-    assert runner.decoder_threads("x264", cores=1) == 1
-    assert runner.decoder_threads("x264", cores=8) == 0  # ffmpeg's own choice
-    assert runner.decoder_threads("nvenc", cores=2) == 0  # the cores are free for the decoders
-    comp = Composition(clips=(Clip("a.mp4", duration=1.0, source=SourceInfo(width=64, height=64)),
-                              Clip("b.png", kind="image", duration=1.0)))
-    prepared = runner.Prepared(sources=(SourceInfo(width=64, height=64), None), gain=None)
-
-    def command(cores: int) -> list[str]:
-        monkeypatch.setattr(runner, "usable_cores", lambda: cores)
-        return runner.render_command(comp, TALL, tmp_path / "o.mp4", encoding=Encoding(encoder="x264"),
-                                     prepared=prepared, workdir=tmp_path, ffmpeg=runner.default_ffmpeg(), encoder="x264")
-
-    two, eight = command(2), command(8)
-    video, image = two.index("a.mp4"), two.index("b.png")
-    assert two[video - 9:video - 7] == ["-threads", "1"]  # before the input's seeking, as an input option
-    assert "-threads" not in two[video + 1:image]  # a still image is decoded once
-    assert "-threads" not in eight[:eight.index("-filter_complex")]
-
-
 def test_it_probes_and_measures_loudness_once_for_every_cut(media, tmp_path, monkeypatch) -> None:
     calls = {"measure": 0, "probe": 0}
     measure, probe = runner.measure_loudness, runner.probe_source
