@@ -137,6 +137,8 @@ def job_detail(request, job_id):
         "warnings": selectors.chain_warnings(generation.chain),
         "result_url": result_url,
         "strategy_json": json.dumps(generation.strategy, indent=2),
+        "category": strategy.category_label(generation.strategy.get("category", "")),
+        "look": strategy.look_label(generation.strategy.get("camera_move", ""), generation.strategy.get("lighting", "")),
         "can_write": campaign_selectors.role_for(user=request.user, workspace_id=generation.workspace_id) in campaign_selectors.WRITE_ROLES,
     })
 

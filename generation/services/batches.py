@@ -164,7 +164,7 @@ def variants_items(*, prompt: str, count: int, mood: float = 50, seed: int = 0, 
         raise ApplicationError(str(exc), code="invalid") from None
     return [
         _base({**common, "prompt": prompt, "mood": mood, "seed": s.seed, "camera_move": s.camera_move,
-               "lighting": s.lighting, "title": f"Variant {chr(65 + i)}: {s.camera_move} / {s.lighting}".replace("_", " ")})
+               "lighting": s.lighting, "title": f"Variant {chr(65 + i)}: {strategy_mod.look_label(s.camera_move, s.lighting)}"})
         for i, s in enumerate(strategies)
     ]
 

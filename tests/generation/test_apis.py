@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from generation import strategy
 from generation.models import VideoBatch, VideoGeneration
 from generation.services import attempts_poll_due
 from mediastudio.jobs.models import Job
@@ -158,8 +159,9 @@ def test_it_estimates_and_starts_variants_as_one_group(client_owner, workspace, 
     generations = VideoGeneration.objects.filter(batch__job_id=data["id"]).order_by("variant_index")
     assert len({(g.strategy["camera_move"], g.strategy["lighting"]) for g in generations}) == 3
     first = generations[0]
-    assert first.job.title == f"Variant A: {first.strategy['camera_move']} / {first.strategy['lighting']}".replace("_", " ")
-    assert "_" not in first.job.title  # as the Jobs list and the batch's page show it
+    looks = (strategy.CAMERA_MOVES[first.strategy["camera_move"]].label, strategy.LIGHTINGS[first.strategy["lighting"]].label)
+    assert first.job.title == f"Variant A: {looks[0]} / {looks[1]}"  # the names the Generate page shows, not the keys
+    assert "_" not in first.job.title
     for g in generations:
         run_job(str(g.job_id))
     with django_capture_on_commit_callbacks(execute=True):  # the parent is refreshed once each child commits

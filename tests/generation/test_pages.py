@@ -50,6 +50,16 @@ def test_it_redirects_to_the_video_job_page_without_javascript(client, owner):
     assert page.status_code == 200 and b"Providers tried" in page.content
 
 
+def test_the_video_job_page_names_the_mood_camera_and_lighting_as_the_generate_page_does(client, owner):
+    client.force_login(owner)
+    client.post("/generate/", post_data(camera_move="static_focus", lighting="golden_hour"))
+    generation = VideoGeneration.objects.get()
+    html = client.get(f"/generate/jobs/{generation.job_id}/").content.decode()
+    facts = html[html.index('<dl class="facts">'):html.index("</dl>")]
+    assert "High energy" in facts and "Static focus pull / Golden hour" in facts
+    assert "high_energy" not in facts and "static_focus" not in facts  # the keys stay in the strategy's JSON
+
+
 def test_it_refuses_a_viewer_and_hides_other_workspaces_jobs(client, owner, viewer, outsider):
     client.force_login(viewer)
     assert client.post("/generate/", post_data()).status_code == 403
