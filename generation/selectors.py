@@ -335,5 +335,5 @@ USE_RECOMMENDATIONS = [
 
 def job_subject(job: Any) -> JobSubject | None:
     """A video job's own page and API resource (mediastudio.jobs.links): both are addressed by the job's id."""
-    return JobSubject.of("the video generation", VideoGeneration.objects.filter(job=job).values_list("job_id", flat=True).first(),
-                         page="generation:job", api="api-video-job-detail")
+    generation_job = VideoGeneration.objects.filter(job=job).values_list("job_id", flat=True).first()
+    return JobSubject.of("the video generation", generation_job, page="generation:job", api="api-video-job-detail")

@@ -233,8 +233,8 @@ def render_job_subject(job: Any) -> JobSubject | None:
     """A render job's composition: the editor page with its cuts, and their API list (mediastudio.jobs.links)."""
     from media_assets.compositions import Render
 
-    return JobSubject.of("the composition", Render.objects.filter(job=job).values_list("composition_id", flat=True).first(),
-                         page="editor:composition-edit", api="api-composition-renders")
+    composition_id = Render.objects.filter(job=job).values_list("composition_id", flat=True).first()
+    return JobSubject.of("the composition", composition_id, page="editor:composition-edit", api="api-composition-renders")
 
 
 def ingest_job_subject(job: Any) -> JobSubject | None:
