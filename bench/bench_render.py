@@ -1,8 +1,11 @@
 """Benchmark of the composition renderer against the x264 floor (issue 7).
 
 A 9:16 short (1080x1920, 30 fps) from six mixed-size sources (one 3840x2160, one
-1280x720 at 60 fps, one still image), five transitions, karaoke captions, an
-espeak-ng voiceover and ducked music. Measured side by side in one run:
+1280x720 at 60 fps, one still image with a camera move, one fitted on a blurred fill), five
+transitions, karaoke captions, an espeak-ng voiceover, ducked music and a logo.
+``--composition issue`` renders the issue's own description instead: six videos (one 4K) cropped
+to fill, with the same transitions, captions and sound, and no photo or logo.
+Measured side by side in one run:
 
 - render: the full render (loudness passes included), wall time and ffmpeg peak RSS; each video
   clip comes with what its upload's probe found, as the studio's clips do, so it is not probed again;
@@ -19,7 +22,8 @@ espeak-ng voiceover and ducked music. Measured side by side in one run:
   beside the floor's encode (the floor less decoding its input). x264 spends more on the render's
   fresh pictures than on the same pictures after one encode, which is what the floor encodes.
 
-Run: ``.venv/bin/python bench/bench_render.py [--seconds 30] [--repeat 1] [--preset P] [--crf N]``.
+Run: ``.venv/bin/python bench/bench_render.py [--seconds 30] [--repeat 1] [--preset P] [--crf N]
+[--composition studio|issue]``.
 Sources are generated once into bench/out/ (gitignored).
 """
 
@@ -77,6 +81,7 @@ SOURCES = [
     ("hd60.mp4", "testsrc2", "1280x720", 60),
     ("vertical.mp4", "testsrc2", "1080x1920", 30),
     ("portrait.mp4", "rgbtestsrc", "720x1280", 30),
+    ("square.mp4", "testsrc2", "1080x1080", 30),  # only in the issue's composition (--composition issue)
 ]
 
 
@@ -137,21 +142,28 @@ def stored_facts(path: Path) -> SourceInfo:
     return SourceInfo(**render_facts(info))
 
 
-def composition(paths: dict[str, Path], seconds: float) -> Composition:
+def composition(paths: dict[str, Path], seconds: float, kind: str = "studio") -> Composition:
+    """The benchmark's short. "studio" (the default): five videos and a product photo with a camera
+    move, one video fitted on a blurred fill, and the brand's logo: what a studio cut has. "issue":
+    exactly what the issue describes, six videos cropped to fill, no photo and no logo."""
     overlap = 0.5
     each = (seconds + 5 * overlap) / 6
 
     def video(name: str, **kw) -> Clip:
         return Clip(paths[name], duration=each, source=stored_facts(paths[name]), **kw)
 
-    clips = (
-        video("uhd.mp4", focus=(0.3, 0.5)),
-        video("hd.mp4", fit="contain_blur"),
-        video("hd60.mp4"),
-        Clip(paths["photo.png"], kind="image", duration=each, motion="push_in"),
-        video("vertical.mp4"),
-        video("portrait.mp4"),
-    )
+    if kind == "issue":
+        clips = tuple(video(name, focus=(0.3, 0.5) if name == "uhd.mp4" else (0.5, 0.5))
+                      for name in ("uhd.mp4", "hd.mp4", "hd60.mp4", "square.mp4", "vertical.mp4", "portrait.mp4"))
+    else:
+        clips = (
+            video("uhd.mp4", focus=(0.3, 0.5)),
+            video("hd.mp4", fit="contain_blur"),
+            video("hd60.mp4"),
+            Clip(paths["photo.png"], kind="image", duration=each, motion="push_in"),
+            video("vertical.mp4"),
+            video("portrait.mp4"),
+        )
     kinds = ("crossfade", "wipe", "slide", "dip_to_black", "zoom")
     voice_len = min(media_duration(paths["voice.wav"]), seconds - 0.5)
     return Composition(
@@ -160,7 +172,7 @@ def composition(paths: dict[str, Path], seconds: float) -> Composition:
         captions=Captions(cues=word_cues(0.3, 0.3 + voice_len), style=CaptionStyle(highlight="#FFB000")),
         voiceover=Voiceover(paths["voice.wav"], start=0.3),
         music=Music(paths["music.wav"], level_db=-10),
-        watermark=Watermark(paths["logo.png"], position="top_right", scale=0.12),
+        watermark=Watermark(paths["logo.png"], position="top_right", scale=0.12) if kind == "studio" else None,
     )
 
 
@@ -188,7 +200,8 @@ def child(task: dict) -> dict:
     """Runs in a fresh process so RUSAGE_CHILDREN is ffmpeg's own peak RSS for this run."""
     encoding = Encoding(encoder="x264", crf=task.get("crf", DEFAULT_CRF), preset=task.get("preset", DEFAULT_PRESET))
     if "paths" in task:  # built before the clock starts: it probes the sources, as their uploads did
-        comp = composition({k: Path(v) for k, v in task["paths"].items()}, task["seconds"])
+        paths = {k: Path(v) for k, v in task["paths"].items()}
+        comp = composition(paths, task["seconds"], task.get("composition", "studio"))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     if task["kind"] == "decode_sources":
@@ -237,6 +250,9 @@ def main() -> None:
     parser.add_argument("--preset", default=DEFAULT_PRESET, help="x264 preset of the render and its floor "
                         "(default: RENDER_PRESET, else the studio's default)")
     parser.add_argument("--crf", type=int, default=DEFAULT_CRF, help="x264 CRF (default: RENDER_CRF, else 20)")
+    parser.add_argument("--composition", choices=("studio", "issue"), default="studio",
+                        help="studio: five videos, a photo with a camera move, a blurred fill and a logo (default); "
+                        "issue: six videos cropped to fill, as the issue describes the benchmark")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -246,23 +262,25 @@ def main() -> None:
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is required")
     paths = {k: str(v) for k, v in make_sources().items()}
+    built = {"paths": paths, "composition": args.composition}
     full, half = args.seconds, args.seconds / 2
     render_out, floor_out = OUT / "render.mp4", OUT / "floor.mp4"
     x264 = {"preset": args.preset, "crf": args.crf}
     renders, floors = [], []
     for _ in range(args.repeat):
-        renders.append(measure({"kind": "render", "paths": paths, "seconds": full, "out": str(render_out), **x264}))
+        renders.append(measure({"kind": "render", **built, "seconds": full, "out": str(render_out), **x264}))
         floors.append(measure({"kind": "floor", "src": str(render_out), "out": str(floor_out), **x264}))
-    short = measure({"kind": "render", "paths": paths, "seconds": half, "out": str(OUT / "render-half.mp4"), **x264})
-    prep = min((measure({"kind": "prepare", "paths": paths, "seconds": full}) for _ in range(3)), key=lambda r: r["wall"])
-    dec_src = min((measure({"kind": "decode_sources", "paths": paths, "seconds": full}) for _ in range(3)),
+    short = measure({"kind": "render", **built, "seconds": half, "out": str(OUT / "render-half.mp4"), **x264})
+    prep = min((measure({"kind": "prepare", **built, "seconds": full}) for _ in range(3)), key=lambda r: r["wall"])
+    dec_src = min((measure({"kind": "decode_sources", **built, "seconds": full}) for _ in range(3)),
                   key=lambda r: r["cpu"])
     dec_out = min((measure({"kind": "decode_output", "src": str(render_out)}) for _ in range(3)), key=lambda r: r["cpu"])
-    no_enc = min((measure({"kind": "no_encode", "paths": paths, "seconds": full, **x264}) for _ in range(3)),
+    no_enc = min((measure({"kind": "no_encode", **built, "seconds": full, **x264}) for _ in range(3)),
                  key=lambda r: r["cpu"])
     best_render = min(renders, key=lambda r: r["wall"])
     best_floor = min(floors, key=lambda r: r["wall"])
     ratio = best_render["wall"] / best_floor["wall"]
+    print(f"composition: {args.composition}")
     print(f"output: {render_out} ({media_duration(render_out):.2f} s, 1080x1920 @ 30 fps, "
           f"CRF {args.crf} {args.preset}, {render_out.stat().st_size / 1e6:.1f} MB)")
     def line(name: str, seconds: float, r: dict, note: str = "") -> None:
