@@ -408,17 +408,19 @@ def _lighting(key: str) -> Lighting:
         raise ValueError(f"unknown lighting {key!r}; expected one of {', '.join(LIGHTINGS)}") from None
 
 
+def _label(table: dict, key: str) -> str:
+    """The name ``table`` gives ``key``; a key no longer in the table is shown as it is."""
+    return table[key].label if key in table else key
+
+
 def category_label(key: str) -> str:
-    """A mood category as the studio names it ("Luxury reveal"); an unknown key as it is."""
-    return MOODS_BY_KEY[key].label if key in MOODS_BY_KEY else key
+    """A mood category as the studio names it ("Luxury reveal")."""
+    return _label(MOODS_BY_KEY, key)
 
 
 def look_label(camera_move: str, lighting: str) -> str:
-    """A shot's camera move and lighting as the studio names them ("Static focus pull / Natural");
-    a key no longer in the tables is shown as it is."""
-    camera = CAMERA_MOVES[camera_move].label if camera_move in CAMERA_MOVES else camera_move
-    light = LIGHTINGS[lighting].label if lighting in LIGHTINGS else lighting
-    return f"{camera} / {light}"
+    """A shot's camera move and lighting as the studio names them ("Static focus pull / Natural")."""
+    return f"{_label(CAMERA_MOVES, camera_move)} / {_label(LIGHTINGS, lighting)}"
 
 
 # --- strategies ---------------------------------------------------------------------------------
