@@ -5,6 +5,8 @@ A 9:16 short (1080x1920, 30 fps) from six mixed-size sources (one 3840x2160, one
 transitions, karaoke captions, an espeak-ng voiceover, ducked music and a logo.
 ``--composition issue`` renders the issue's own description instead: six videos (one 4K) cropped
 to fill, with the same transitions, captions and sound, and no photo or logo.
+``--content camera`` gives the sources a camera sensor's grain and a phone's bitrate (52 Mbit/s for
+the 4K clip) instead of clean test patterns: more to decode, and more for x264 to encode.
 Measured side by side in one run:
 
 - render: the full render (loudness passes included), wall time and ffmpeg peak RSS; each video
@@ -19,11 +21,12 @@ Measured side by side in one run:
   one plus the other; the bench prints that bound beside the ratio;
 - the render's own ffmpeg command with its pictures made but not encoded: what decoding, the
   filters and the sound cost together, and so (the render less this) what its x264 encode cost,
-  beside the floor's encode (the floor less decoding its input). x264 spends more on the render's
-  fresh pictures than on the same pictures after one encode, which is what the floor encodes.
+  beside the floor's encode (the floor less decoding its input). x264 can spend more on the
+  render's fresh pictures (grain that one encode smooths) than on the same pictures after that
+  encode, which is what the floor encodes.
 
 Run: ``.venv/bin/python bench/bench_render.py [--seconds 30] [--repeat 1] [--preset P] [--crf N]
-[--composition studio|issue]``.
+[--composition studio|issue] [--content patterns|camera]``.
 Sources are generated once into bench/out/ (gitignored).
 """
 
@@ -89,14 +92,31 @@ def sh(cmd: list[str], timeout: float = 900) -> None:
     subprocess.run(cmd, check=True, timeout=timeout, capture_output=True)
 
 
-def make_sources() -> dict[str, Path]:
-    SRC.mkdir(parents=True, exist_ok=True)
+# --content camera: the same pictures with a camera sensor's grain (new every frame), recorded at the
+# bitrate a phone's encoder holds (about 48 Mbit/s for 4K at 30 fps, in proportion to pixels per
+# second below that); "patterns" are the clean test patterns alone, at CRF 23.
+GRAIN = "noise=alls=8:allf=t"
+
+
+def phone_bitrate(size: str, rate: int) -> list[str]:
+    width, height = (int(n) for n in size.split("x"))
+    kbits = max(4000, round(48000 * width * height * rate / (3840 * 2160 * 30)))
+    return ["-b:v", f"{kbits}k", "-maxrate", f"{kbits}k", "-bufsize", f"{2 * kbits}k"]
+
+
+def make_sources(content: str = "patterns") -> dict[str, Path]:
+    folder = SRC if content == "patterns" else OUT / f"src-{content}"
+    for made in {SRC, folder}:
+        made.mkdir(parents=True, exist_ok=True)
     paths = {}
     for name, source, size, rate in SOURCES:
-        path = SRC / name
+        path = folder / name
         if not path.exists():
-            sh(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"{source}=s={size}:r={rate}:d=7",
-                "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", str(path)])
+            picture, rate_control = f"{source}=s={size}:r={rate}:d=7", ["-crf", "23"]
+            if content == "camera":
+                picture, rate_control = f"{picture},{GRAIN}", phone_bitrate(size, rate)
+            sh(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", picture,
+                "-c:v", "libx264", "-preset", "veryfast", *rate_control, "-pix_fmt", "yuv420p", str(path)])
         paths[name] = path
     extras = {
         "photo.png": ["-f", "lavfi", "-i", "mandelbrot=s=2400x1600", "-frames:v", "1"],
@@ -253,6 +273,9 @@ def main() -> None:
     parser.add_argument("--composition", choices=("studio", "issue"), default="studio",
                         help="studio: five videos, a photo with a camera move, a blurred fill and a logo (default); "
                         "issue: six videos cropped to fill, as the issue describes the benchmark")
+    parser.add_argument("--content", choices=("patterns", "camera"), default="patterns",
+                        help="patterns: clean test patterns (default); camera: the same with a sensor's grain, "
+                        "recorded at a phone's quality (more to decode and to encode, as real footage has)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -261,7 +284,7 @@ def main() -> None:
     for tool in ("ffmpeg", "ffprobe", "espeak-ng"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is required")
-    paths = {k: str(v) for k, v in make_sources().items()}
+    paths = {k: str(v) for k, v in make_sources(args.content).items()}
     built = {"paths": paths, "composition": args.composition}
     full, half = args.seconds, args.seconds / 2
     render_out, floor_out = OUT / "render.mp4", OUT / "floor.mp4"
@@ -280,7 +303,7 @@ def main() -> None:
     best_render = min(renders, key=lambda r: r["wall"])
     best_floor = min(floors, key=lambda r: r["wall"])
     ratio = best_render["wall"] / best_floor["wall"]
-    print(f"composition: {args.composition}")
+    print(f"composition: {args.composition}, content: {args.content}")
     print(f"output: {render_out} ({media_duration(render_out):.2f} s, 1080x1920 @ 30 fps, "
           f"CRF {args.crf} {args.preset}, {render_out.stat().st_size / 1e6:.1f} MB)")
     def line(name: str, seconds: float, r: dict, note: str = "") -> None:
