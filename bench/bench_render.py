@@ -172,18 +172,21 @@ def composition(paths: dict[str, Path], seconds: float, kind: str = "studio") ->
     def video(name: str, **kw) -> Clip:
         return Clip(paths[name], duration=each, source=stored_facts(paths[name]), **kw)
 
+    first = video("uhd.mp4", focus=(0.3, 0.5))
     if kind == "issue":
-        clips = tuple(video(name, focus=(0.3, 0.5) if name == "uhd.mp4" else (0.5, 0.5))
-                      for name in ("uhd.mp4", "hd.mp4", "hd60.mp4", "square.mp4", "vertical.mp4", "portrait.mp4"))
+        rest = ("hd.mp4", "hd60.mp4", "square.mp4", "vertical.mp4", "portrait.mp4")
+        clips = (first, *(video(name) for name in rest))
+        watermark = None
     else:
         clips = (
-            video("uhd.mp4", focus=(0.3, 0.5)),
+            first,
             video("hd.mp4", fit="contain_blur"),
             video("hd60.mp4"),
             Clip(paths["photo.png"], kind="image", duration=each, motion="push_in"),
             video("vertical.mp4"),
             video("portrait.mp4"),
         )
+        watermark = Watermark(paths["logo.png"], position="top_right", scale=0.12)
     kinds = ("crossfade", "wipe", "slide", "dip_to_black", "zoom")
     voice_len = min(media_duration(paths["voice.wav"]), seconds - 0.5)
     return Composition(
@@ -192,7 +195,7 @@ def composition(paths: dict[str, Path], seconds: float, kind: str = "studio") ->
         captions=Captions(cues=word_cues(0.3, 0.3 + voice_len), style=CaptionStyle(highlight="#FFB000")),
         voiceover=Voiceover(paths["voice.wav"], start=0.3),
         music=Music(paths["music.wav"], level_db=-10),
-        watermark=Watermark(paths["logo.png"], position="top_right", scale=0.12) if kind == "studio" else None,
+        watermark=watermark,
     )
 
 
