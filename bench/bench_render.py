@@ -88,6 +88,9 @@ SOURCES = [
 ]
 
 
+MIN_SECONDS = 8.0
+
+
 def sh(cmd: list[str], timeout: float = 900) -> None:
     subprocess.run(cmd, check=True, timeout=timeout, capture_output=True)
 
@@ -267,7 +270,8 @@ def measure(task: dict) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--seconds", type=float, default=30.0,
+                        help=f"length of the short (default 30, at least {MIN_SECONDS:g})")
     parser.add_argument("--repeat", type=int, default=1, help="pairs of render/floor runs; best of each is kept, "
                         "and with two or more the median of the pairs' ratios is shown too")
     parser.add_argument("--preset", default=DEFAULT_PRESET, help="x264 preset of the render and its floor "
@@ -281,6 +285,8 @@ def main() -> None:
                         "recorded at a phone's quality (more to decode and to encode, as real footage has)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.seconds < MIN_SECONDS:  # the half-length run's clips must outlast their two 0.5 s transitions
+        parser.error(f"--seconds must be at least {MIN_SECONDS:g}")
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
         return
