@@ -83,6 +83,9 @@ def test_it_renders_every_preset_in_one_job_and_stores_linked_assets(
     assert len(set(percents)) >= 6 and percents == sorted(percents)
     assert any(0 < p < 50 and "Shorts" in m for p, m in progress_log)
     assert any(50 < p < 100 and "Tiny" in m for p, m in progress_log)
+    # After each cut's ffmpeg, the bar says the cut is being stored (checked, previews made), at its end.
+    assert [(p, m) for p, m in progress_log if "storing" in m] == [
+        (50, "YouTube Shorts 9:16: storing in the library"), (100, "Tiny 16:9: storing in the library")]
 
     expected = 1.2 + 1.0 + 1.0 - 0.4 - 0.3
     rows = {r.preset: r for r in Render.objects.filter(composition=composition)}
