@@ -742,9 +742,9 @@ def render_execute(*, job: Any, reporter: Any) -> dict[str, Any]:
                 continue
             if reporter.canceled():
                 raise JobCanceled()
-            # Checking the cut and making its previews takes seconds: the bar says so instead of
-            # staying on "rendering".
-            relay((n + 1) * share, "storing in the library")
+            # Checking the cut and making its previews takes seconds: the bar says so at once instead
+            # of staying on "rendering" (the same percent as the render's end).
+            reporter.progress(int((n + 1) * share), f"{label}: storing in the library", new_step=True)
             asset = asset_create_from_file(
                 workspace=composition.workspace, path=result.path, source=MediaAsset.Source.RENDERED,
                 kind=MediaAsset.Kind.VIDEO, campaign=composition.campaign, user=job.created_by,

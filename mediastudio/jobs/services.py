@@ -396,7 +396,8 @@ WAITING = object()  # returned by a task: the job keeps running without a worker
 
 class JobReporter:
     """Handed to a job's task function: progress, heartbeat and cancellation checks,
-    at most one database write per `interval` seconds unless the percent or the step (message) changed.
+    at most one database write per `interval` seconds unless the percent changed or the task says a
+    new step begins (``new_step``: its message shows at once, at the same percent).
     ``on_progress(percent, message)`` also hears every report (a command's progress bar)."""
 
     def __init__(self, job: Job, *, interval: float = 0.5, clock: Callable[[], float] = time.monotonic,
@@ -407,17 +408,14 @@ class JobReporter:
         self._on_progress = on_progress
         self._last_write = 0.0
         self._last_percent = -1
-        self._last_message: str | None = None
 
-    def progress(self, percent: int, message: str = "") -> None:
+    def progress(self, percent: int, message: str = "", *, new_step: bool = False) -> None:
         if self._on_progress is not None:
             self._on_progress(percent, message)
         now = self._clock()
-        # The same step at the same percent is written at most once an interval; a new step at once.
-        same_step = (int(percent), message) == (self._last_percent, self._last_message)
-        if same_step and now - self._last_write < self.interval:
+        if not new_step and int(percent) == self._last_percent and now - self._last_write < self.interval:
             return
-        self._last_write, self._last_percent, self._last_message = now, int(percent), message
+        self._last_write, self._last_percent = now, int(percent)
         if not job_progress(job=self.job, percent=percent, message=message):
             raise JobCanceled()
 

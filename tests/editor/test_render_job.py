@@ -115,11 +115,11 @@ def test_it_renders_every_preset_in_one_job_and_stores_linked_assets(
 class CancelingReporter(job_services.JobReporter):
     """Cancels its job (through the real service, as the Cancel button does) once the bar passes 20%."""
 
-    def progress(self, percent, message=""):
+    def progress(self, percent, message="", **kwargs):
         if percent >= 20 and self.job.status == Job.Status.RUNNING:
             job_services.job_cancel(job=Job.objects.get(pk=self.job.pk))
             self.job.status = Job.Status.CANCELED
-        return super().progress(percent, message)
+        return super().progress(percent, message, **kwargs)
 
 
 def test_a_cancel_stops_ffmpeg_and_leaves_no_partial_asset(workspace, owner, media, fast, monkeypatch, settings,

@@ -161,19 +161,17 @@ def test_monotonic_progress_never_moves_the_bar_back():
     assert job.progress == 10
 
 
-def test_the_reporter_writes_a_new_step_at_once_and_a_repeated_one_once_an_interval():
+def test_the_reporter_writes_a_new_step_at_once_and_the_same_percent_once_an_interval():
     job = JobFactory(status=S.RUNNING, progress=0)
     now = [100.0]
     reporter = JobReporter(job, interval=0.5, clock=lambda: now[0])
     reporter.progress(50, "Shorts: rendering")
-    reporter.progress(50, "Shorts: storing in the library")  # same percent, new step: written
+    reporter.progress(50, "Shorts: storing in the library", new_step=True)  # same percent, new step: written
     job.refresh_from_db()
     assert (job.progress, job.message) == (50, "Shorts: storing in the library")
-    reporter.progress(50, "Shorts: rendering")
-    reporter.progress(50, "Shorts: rendering")  # the same again within the interval: not written
     Job.objects.filter(pk=job.pk).update(message="untouched")
-    reporter.progress(50, "Shorts: rendering")
+    reporter.progress(50, "transcribed 3.1 s of 60 s")  # the same percent within the interval: not written
     assert Job.objects.get(pk=job.pk).message == "untouched"
     now[0] += 1.0
-    reporter.progress(50, "Shorts: rendering")  # after the interval: written (a heartbeat)
-    assert Job.objects.get(pk=job.pk).message == "Shorts: rendering"
+    reporter.progress(50, "transcribed 3.4 s of 60 s")  # after the interval: written (a heartbeat)
+    assert Job.objects.get(pk=job.pk).message == "transcribed 3.4 s of 60 s"
