@@ -11,6 +11,7 @@ Measured side by side in one run:
 
 - render: the full render (loudness passes included), wall time and ffmpeg peak RSS; each video
   clip comes with what its upload's probe found, as the studio's clips do, so it is not probed again;
+  as in the render job, its ffmpeg also writes the frames of the cut's poster and scrub strip;
 - floor: x264 re-encoding the render's own output with the same settings (CRF,
   preset, profile, AAC) and the same ffmpeg build - the cost of one encode of that
   picture, nothing else;
@@ -247,7 +248,8 @@ def child(task: dict) -> dict:
         if task["kind"] == "prepare":
             prepare(comp)  # the part of a render before ffmpeg starts: the loudness passes
         else:
-            render(comp, PRESETS["tiktok"], task["out"], encoding=encoding)
+            with tempfile.TemporaryDirectory() as previews:  # as the render job: its poster and strip too
+                render(comp, PRESETS["tiktok"], task["out"], encoding=encoding, stills_dir=previews)
     else:
         sh([default_ffmpeg(), "-v", "error", "-nostdin", "-y", "-i", task["src"], "-c:v", "libx264", "-profile:v", "high",
             "-preset", encoding.preset, "-crf", str(encoding.crf), "-pix_fmt", "yuv420p",

@@ -730,7 +730,7 @@ def render_execute(*, job: Any, reporter: Any) -> dict[str, Any]:
             try:
                 result = render(spec, preset, out, encoding=encoding, progress=relay, should_cancel=should_cancel,
                                 timeout=max(300.0, spec.duration * factor), base=n * share, span=share,
-                                prepared=prepared, ffmpeg=ffmpeg)
+                                prepared=prepared, ffmpeg=ffmpeg, stills_dir=workdir / f"previews-{preset.key}")
             except RenderCanceled:
                 raise JobCanceled() from None
             except RenderError as exc:
@@ -742,8 +742,8 @@ def render_execute(*, job: Any, reporter: Any) -> dict[str, Any]:
                 continue
             if reporter.canceled():
                 raise JobCanceled()
-            # Checking the cut and making its previews takes seconds: the bar says so at once instead
-            # of staying on "rendering" (the same percent as the render's end).
+            # Checking the cut and storing it with its previews (the poster and scrub strip come from the
+            # render's own frames) takes a moment: the bar says so instead of staying on "rendering".
             reporter.progress(int((n + 1) * share), f"{label}: storing in the library", new_step=True)
             asset = asset_create_from_file(
                 workspace=composition.workspace, path=result.path, source=MediaAsset.Source.RENDERED,
@@ -751,6 +751,7 @@ def render_execute(*, job: Any, reporter: Any) -> dict[str, Any]:
                 title=f"{composition.title} · {label}"[:200], original_name=out.name,
                 metadata={"composition": composition.pk, "render": row.pk, "preset": preset.key,
                           "encoder": result.encoder, "loudness_gain_db": result.loudness_gain_db},
+                previews=result.previews,
             )
             out.unlink(missing_ok=True)
             updated = Render.objects.filter(pk=row.pk, status=Render.Status.RUNNING).update(

@@ -23,10 +23,10 @@ from media_assets.probe import (
     sniff_container,
 )
 from media_assets.render.graph import HDR_TRANSFERS, SQUARE_PIXELS, tone_map_to_sdr
+from media_assets.render.stills import POSTER_MAX_SIDE, STRIP_FRAMES, STRIP_TILE_HEIGHT, poster_time, strip_times
 
 PreviewPath = str | os.PathLike[str]
 DEFAULT_TIMEOUT = 60.0
-POSTER_MAX_SIDE = 1920
 WAVE_COLOUR = "0x4F7DF3"  # the studio's accent blue
 
 
@@ -91,7 +91,7 @@ def make_poster(
     shot; for a short clip that is well under a second.
     """
     if at is None:
-        at = (duration if duration else _duration(video)) * 0.10
+        at = poster_time(duration if duration else _duration(video))
     return _run(
         ["-ss", f"{max(at, 0):.3f}", *ffmpeg_input_args(video), "-map", "0:v:0", "-frames:v", "1",
          "-vf", _fit(max_side, transfer), "-q:v", "3", "-f", "image2", "-c:v", "mjpeg"],
@@ -129,8 +129,8 @@ def make_scrub_strip(
     video: PreviewPath,
     out_jpg: PreviewPath,
     *,
-    frames: int = 10,
-    tile_height: int = 90,
+    frames: int = STRIP_FRAMES,
+    tile_height: int = STRIP_TILE_HEIGHT,
     duration: float | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     transfer: str | None = None,
@@ -145,9 +145,7 @@ def make_scrub_strip(
         raise PreviewError("A scrub strip needs at least one frame and a height of 2 px.")
     duration = duration or _duration(video)
     args: list[str] = []
-    for i in range(frames):
-        # Centre of each slice; keep the last seek clear of the end of stream.
-        t = min(duration * (i + 0.5) / frames, max(duration - 0.1, 0))
+    for t in strip_times(duration, frames):
         args += ["-ss", f"{t:.3f}", *ffmpeg_input_args(video)]
     tile = f"{SQUARE_PIXELS},scale=-2:{tile_height},setsar=1{_sdr(transfer)}"
     chains = [f"[{i}:v:0]trim=end_frame=1,{tile}[t{i}]" for i in range(frames)]

@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,6 +109,7 @@ def asset_create_from_file(
     user: Any = None,
     metadata: dict[str, Any] | None = None,
     make_previews: bool = True,
+    previews: Mapping[str, Path] | None = None,
 ) -> MediaAsset:
     """Store the local file ``path`` as an asset of ``workspace`` and return its row.
 
@@ -117,6 +118,9 @@ def asset_create_from_file(
     row, unchanged), never leaves an object without a row or a row without a complete object.
     With ``make_previews`` the previews are made now for small files, else by an ingest job
     (the row's status is then "ingesting" until it finishes).  ``path`` is not consumed.
+    ``previews``: pictures already made from the same frames (a render's poster and scrub strip, by
+    preview name); they are stored instead of being made again, and the rest is then quick enough
+    to be made now whatever the file's size.
     """
     _check_links(workspace=workspace, campaign=campaign, element=element)
     if source not in MediaAsset.Source.values:
@@ -136,7 +140,7 @@ def asset_create_from_file(
             cleaned.unlink(missing_ok=True)
             raise MediaRejected("kind_mismatch", f"The file is {validated.kind}, not {kind}.")
     try:
-        sync_previews = make_previews and _sync_preview_ok(validated)
+        sync_previews = make_previews and (bool(previews) or _sync_preview_ok(validated))
         asset, created = _store(
             workspace=workspace,
             validated=validated,
@@ -155,7 +159,7 @@ def asset_create_from_file(
             cleaned.unlink(missing_ok=True)
     if created and make_previews:
         if sync_previews:
-            asset_make_previews(asset=asset)
+            asset_make_previews(asset=asset, premade=previews)
         else:
             _start_ingest_job(asset=asset, user=user)
     return asset
@@ -389,8 +393,10 @@ def _clean_tags(tags: Iterable[str]) -> list[str]:
 Progress = Callable[[int, str], None]
 
 
-def asset_make_previews(*, asset: MediaAsset, progress: Progress | None = None, measure: bool = False) -> MediaAsset:
+def asset_make_previews(*, asset: MediaAsset, progress: Progress | None = None, measure: bool = False,
+                        premade: Mapping[str, Path] | None = None) -> MediaAsset:
     """Make the previews (and with ``measure`` the loudness) of ``asset`` and mark it ready.
+    ``premade``: previews already made, by name ("poster", "scrub_strip"), used as they are.
 
     A preview that cannot be made is recorded in ``preview_error``; the asset stays usable.
     Storage or database failures propagate (the ingest job records them).
@@ -400,12 +406,16 @@ def asset_make_previews(*, asset: MediaAsset, progress: Progress | None = None, 
     src, is_temp = storage_fetch_to_temp(asset.file.name, suffix=f".{ext}")
     workdir = temp_path(".d")
     workdir.mkdir()
+    premade = premade or {}
     made: dict[str, Path] = {}
     errors: list[str] = []
     updates: dict[str, Any] = {}
     has_audio = bool(asset.audio_codec) or asset.kind == MediaAsset.Kind.AUDIO
 
     def attempt(label: str, fn: Callable[[], Path]) -> None:
+        if label in premade:
+            made[label] = premade[label]
+            return
         try:
             made[label] = fn()
         except PreviewError as exc:

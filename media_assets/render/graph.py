@@ -37,6 +37,8 @@ from .spec import (
     Transition,
     Watermark,
 )
+from .stills import StillsPlan, select_filter
+from .stills import output_args as stills_output_args
 
 SAMPLE_RATE = 48000
 # Sample-peak ceiling of the limiter: below the -1 dBTP target to leave room for
@@ -602,13 +604,15 @@ def build_command(*, composition: Composition, preset: Preset, out_path: str | P
                   ass_path: str | Path | None = None, fonts_dir: str | Path | None = None,
                   gain: AudioGain | None = None, sources: Sequence[SourceInfo | None] | None = None,
                   encoder: str = "x264", zimg: bool = False, ffmpeg: str = "ffmpeg",
-                  progress: bool = True) -> list[str]:
+                  progress: bool = True, stills: tuple[StillsPlan, Path] | None = None) -> list[str]:
     """The full ffmpeg argument list rendering ``composition`` for ``preset`` into ``out_path``.
 
     ``ass_path`` is the captions/end-card script from :func:`captions_ass.build_ass`;
     ``gain`` the loudness correction measured by the audio pass; ``sources`` what was
     probed about each clip's source (audio stream, size, colour matrix); ``encoder`` is
-    "x264" or "nvenc"; ``zimg``: this ffmpeg has the ``zscale`` filter (videos are fitted with it).
+    "x264" or "nvenc"; ``zimg``: this ffmpeg has the ``zscale`` filter (videos are fitted with it);
+    ``stills``: the frames to write as JPEGs, and the folder, for the cut's poster and scrub strip
+    (:mod:`.stills`).
     """
     composition.validate()
     if composition.captions is not None and ass_path is None:
@@ -702,7 +706,11 @@ def build_command(*, composition: Composition, preset: Preset, out_path: str | P
             opts += f":fontsdir={escape_filter_value(str(fonts_dir))}"
         parts.append(f"[{current}]ass={opts}[sub]")
         current = "sub"
-    parts.append(f"[{current}]format=yuv420p,{BT709_FRAMES}[vout]")
+    if stills is None:
+        parts.append(f"[{current}]format=yuv420p,{BT709_FRAMES}[vout]")
+    else:  # the finished pictures, a few of them also to the stills output
+        parts.append(f"[{current}]format=yuv420p,{BT709_FRAMES},split=2[vout][vstill]")
+        parts.append(f"[vstill]{select_filter(stills[0])}[stills]")
 
     audio_parts, audio_label = _audio_graph(composition, inputs, clip_inputs, flags, gain, measure=False)
     parts += audio_parts
@@ -719,4 +727,6 @@ def build_command(*, composition: Composition, preset: Preset, out_path: str | P
     if progress:
         cmd += ["-progress", "pipe:1", "-nostats"]
     cmd.append(str(out_path))
+    if stills is not None:
+        cmd += stills_output_args(stills[1], "stills")
     return cmd

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import logging
 import math
 import os
 import queue
@@ -29,7 +30,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..probe import ProbeError, probe_media, render_facts
@@ -45,9 +46,13 @@ from .graph import (
     watermark_box,
 )
 from .spec import TARGET_LUFS, Composition, Encoding, Preset, SourceInfo
+from .stills import POSTER_MAX_SIDE, StillsError, StillsPlan
+from .stills import assemble as assemble_stills
+from .stills import plan as stills_plan
 
 ProgressCallback = Callable[[float, str], None]
 CancelCheck = Callable[[], bool]
+log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT = 30
 MEASURE_SHARE = 5.0  # percent of the progress bar given to the loudness passes
@@ -75,6 +80,9 @@ class RenderResult:
     height: int
     encoder: str = "x264"
     loudness_gain_db: float | None = None
+    # With ``stills_dir``: the cut's previews made from its own frames, by preview name
+    # ("poster", "scrub_strip"); empty when they could not be (the library then makes them).
+    previews: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -384,10 +392,10 @@ def _logo_size(composition: Composition) -> tuple[int, int] | None:
 
 def render_command(composition: Composition, preset: Preset, out_path: str | Path, *, encoding: Encoding,
                    prepared: Prepared, workdir: str | Path, ffmpeg: str, fonts_dir: str | Path | None = None,
-                   encoder: str | None = None) -> list[str]:
+                   encoder: str | None = None, stills: tuple[StillsPlan, Path] | None = None) -> list[str]:
     """The ffmpeg command :func:`render` runs for one cut; the captions script it reads is written
     into ``workdir``, which must outlive the command. ``encoder``: the resolved one (x264 or nvenc),
-    else resolved here."""
+    else resolved here; ``stills``: frames also written as JPEGs into a folder (:mod:`.stills`)."""
     fonts_dir = Path(fonts_dir) if fonts_dir is not None else captions_ass.FONTS_DIR
     ass_path = None
     if composition.captions is not None or composition.end_card is not None:
@@ -403,21 +411,23 @@ def render_command(composition: Composition, preset: Preset, out_path: str | Pat
     return build_command(composition=composition, preset=preset, out_path=out_path, encoding=encoding,
                          ass_path=ass_path, fonts_dir=fonts_dir, gain=prepared.gain, sources=prepared.sources,
                          encoder=encoder or resolve_encoder(encoding, ffmpeg=ffmpeg), zimg=has_zscale(ffmpeg),
-                         ffmpeg=ffmpeg)
+                         ffmpeg=ffmpeg, stills=stills)
 
 
 def render(composition: Composition, preset: Preset, out_path: str | Path, *, encoding: Encoding = Encoding(),
            progress: ProgressCallback | None = None, should_cancel: CancelCheck | None = None,
            ffmpeg: str | None = None, fonts_dir: str | Path | None = None,
            timeout: float | None = None, base: float = 0.0, span: float = 100.0,
-           prepared: Prepared | None = None) -> RenderResult:
+           prepared: Prepared | None = None, stills_dir: str | Path | None = None) -> RenderResult:
     """Render ``composition`` for ``preset`` into ``out_path`` (MP4, H.264 + AAC).
 
     ``progress(percent, message)`` is called as the render advances (``base``..``base+span``);
     ``should_cancel()`` is polled several times a second, and True stops ffmpeg, removes the
     partial file and raises :class:`RenderCanceled`. Failures raise :class:`RenderError`.
     ``prepared`` is :func:`prepare`'s result when several cuts of one composition are made
-    (else it is worked out here); ``ffmpeg`` defaults to :func:`default_ffmpeg`.
+    (else it is worked out here); ``ffmpeg`` defaults to :func:`default_ffmpeg`. With ``stills_dir``
+    the cut's poster and scrub strip are made from the frames being encoded and written there
+    (``RenderResult.previews``).
     """
     composition.validate()
     out_path = Path(out_path)
@@ -440,15 +450,26 @@ def render(composition: Composition, preset: Preset, out_path: str | Path, *, en
 
     encoder = resolve_encoder(encoding, ffmpeg=ffmpeg)
     temp_out = out_path.with_name(f".{out_path.stem}.{uuid.uuid4().hex[:8]}.part.mp4")
+    cut_frames = math.ceil(total * preset.fps)  # as the output's -t: whole frames
+    previews: dict[str, Path] = {}
     with tempfile.TemporaryDirectory(prefix="render-") as workdir:
+        stills = None
+        if stills_dir is not None and max(preset.width, preset.height) <= POSTER_MAX_SIDE:  # posters as written
+            stills = (stills_plan(frames=cut_frames, fps=preset.fps), Path(workdir) / "stills")
+            stills[1].mkdir()
         cmd = render_command(composition, preset, temp_out, encoding=encoding, prepared=prepared,
-                             workdir=workdir, ffmpeg=ffmpeg, fonts_dir=fonts_dir, encoder=encoder)
+                             workdir=workdir, ffmpeg=ffmpeg, fonts_dir=fonts_dir, encoder=encoder, stills=stills)
         try:
             done = run_ffmpeg(cmd, total=total, progress=progress, should_cancel=should_cancel, timeout=timeout,
                               base=base + span * MEASURE_SHARE / 100, span=span * (100 - MEASURE_SHARE) / 100)
             os.replace(temp_out, out_path)
         finally:
             temp_out.unlink(missing_ok=True)
+        if stills is not None:
+            try:
+                previews = assemble_stills(stills[0], stills[1], Path(stills_dir))
+            except (StillsError, OSError) as exc:  # the cut is fine: its previews are made as any video's
+                log.warning("render stills not used: %s", exc)
 
     # ffmpeg's own final report gives the length; the file is probed (and decode-checked) when it
     # is stored as an asset, so it is not probed here as well.
@@ -458,4 +479,4 @@ def render(composition: Composition, preset: Preset, out_path: str | Path, *, en
                 else int(frames) / preset.fps if frames.isdigit() else 0.0)
     report(100, "done")
     return RenderResult(path=out_path, duration=duration, width=preset.width, height=preset.height, encoder=encoder,
-                        loudness_gain_db=gain.gain_db if gain else None)
+                        loudness_gain_db=gain.gain_db if gain else None, previews=previews)

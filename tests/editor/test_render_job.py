@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from media_assets import editor_services as services
+from media_assets import services as asset_services
 from media_assets.compositions import Render
 from media_assets.models import MediaAsset
 from media_assets.render import runner
@@ -62,6 +63,9 @@ def test_it_renders_every_preset_in_one_job_and_stores_linked_assets(
     # What the upload's probe found of each clip comes with it: the render probes nothing again.
     assert library["marker"].metadata["render_source"]["width"] == 640
     monkeypatch.setattr(runner, "probe_source", lambda *args, **kwargs: pytest.fail("a stored clip was probed again"))
+    # A cut's poster and scrub strip come from the frames its render encoded: the cut is not decoded again.
+    for maker in ("make_poster", "make_scrub_strip"):
+        monkeypatch.setattr(asset_services, maker, lambda *args, **kwargs: pytest.fail("a cut's preview was remade"))
     universe = UniverseFactory(workspace=workspace, logo=library["logo"])
     campaign = CampaignFactory(workspace=workspace, universe=universe)
     composition = services.composition_create(
@@ -98,6 +102,7 @@ def test_it_renders_every_preset_in_one_job_and_stores_linked_assets(
         assert asset.campaign == campaign and asset.workspace == workspace
         assert asset.metadata["composition"] == composition.pk and asset.metadata["preset"] == key
         assert (asset.width, asset.height) == (width, height) and (row.width, row.height) == (width, height)
+        assert asset.poster and asset.scrub_strip and asset.thumbnail and asset.preview_error == ""
         path = Path(media_root) / asset.file.name
         info = _probe(path)
         video = next(s for s in info["streams"] if s["codec_type"] == "video")
