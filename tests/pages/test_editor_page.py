@@ -39,7 +39,10 @@ def test_a_clip_still_ingesting_gets_its_thumbnail_in_the_bin_when_its_job_ends(
     stack.start(web=False)  # the worker makes the previews; its job event reaches the page over the websocket
 
     item.locator("img.thumb").wait_for(timeout=60_000)
-    assert item.locator("img.thumb").evaluate("img => img.complete && img.naturalWidth > 0"), stack.log_text()
+    # The picture is there once the browser has fetched it (the element comes first).
+    thumb = f'#bin-grid .bin-item[data-asset-id="{asset.pk}"] img.thumb'
+    page.wait_for_function(f"(img => img && img.complete && img.naturalWidth > 0)(document.querySelector('{thumb}'))",
+                           timeout=10_000)
     assert clip_on_timeline.locator("img.thumb").count() == 1
     strip = f"/library/{asset.pk}/preview/scrub_strip/"
     assert strip in clip_on_timeline.locator(".trim").evaluate("t => t.style.backgroundImage")  # under the trim handles
@@ -159,7 +162,9 @@ def test_a_click_on_a_clip_sets_what_each_platform_keeps_and_the_preview_shows_i
     # The logo is drawn from its file in the bottom-right corner of the preview.
     logo_box = page.locator("#preview-logo").bounding_box()
     preview = page.locator("#caption-preview").bounding_box()
-    assert page.eval_on_selector("#preview-logo", "img => img.complete && img.naturalWidth") == 80
+    page.wait_for_function("(img => img.complete && img.naturalWidth > 0)(document.querySelector('#preview-logo'))",
+                           timeout=10_000)
+    assert page.eval_on_selector("#preview-logo", "img => img.naturalWidth") == 80
     assert logo_box["x"] > preview["x"] + preview["width"] / 2 and logo_box["y"] > preview["y"] + preview["height"] / 2
     assert logo_box["width"] == pytest.approx(preview["width"] * 0.15, abs=1.5)
 
