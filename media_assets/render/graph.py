@@ -2,8 +2,8 @@
 
 One process, one ``-filter_complex``, one lossy encode. Each source is an input of
 its own, opened once with input seeking (``-ss``/``-t``) so only the used span is
-decoded. Per clip: fps first (drops surplus frames before any pixel work), then the
-crop around the focus point (cheap: no copy), then a single scale to the output
+decoded. Per clip: fps and the frame-exact trim first (surplus frames are dropped before any
+pixel work), then the crop around the focus point (cheap: no copy), then a single scale to the output
 size which also converts to yuv420p BT.709 TV range (zimg's ``zscale`` when the
 ffmpeg has it: the same picture as swscale's for less CPU). Clips are joined by ``xfade``
 (or ``concat`` for cuts); the watermark is overlaid on the clip timeline, the end
@@ -419,20 +419,21 @@ def _clip_video(clip: Clip, index: int, input_index: int, preset: Preset, out: s
             parts.append(f"[{tag}fit]{hold}[{out}]")
         return parts
 
-    # Videos: pad with the last frame in case the source is a little short, then trim exact.
+    # Videos: timed first (the output rate, padded with the last frame in case the source is a
+    # little short, trimmed to the exact frame count), then fitted, so only the frames kept are
+    # fitted. The fit is also the chain's last filter that makes new frames: fps and tpad keep a
+    # reference to each frame they pass on, and a frame still referenced is copied whole by the
+    # first filter that draws on it (the captions' overlay, a fade).
     pad = f"tpad=stop_mode=clone:stop_duration={_num(2.0 / fps)}"
-    decoded = f"[{input_index}:v]fps={fps}" + (f",{SQUARE_PIXELS}" if source is not None and source.sar != 1 else "")
+    square = f",{SQUARE_PIXELS}" if source is not None and source.sar != 1 else ""
+    timed = f"[{input_index}:v]fps={fps}{square},{pad},{cut}"
     if is_output_ready(source, preset):
-        parts.append(f"{decoded},setsar=1,{BT709_FRAMES},{pad},{tail}[{out}]")
+        parts.append(f"{timed},setsar=1,{BT709_FRAMES}[{out}]")
     elif fit == "cover":
-        parts.append(
-            f"{decoded},{_cover_crop(preset, focus)},{_fit_video(preset, source, zimg=zimg)},"
-            f"{pad},{tail}[{out}]"
-        )
+        parts.append(f"{timed},{_cover_crop(preset, focus)},{_fit_video(preset, source, zimg=zimg)}[{out}]")
     else:
-        parts.append(f"{decoded}[{tag}in]")
-        parts += _contain_blur(preset, f"{tag}in", f"{tag}fit", tag, source, zimg)
-        parts.append(f"[{tag}fit]{pad},{tail}[{out}]")
+        parts.append(f"{timed}[{tag}in]")
+        parts += _contain_blur(preset, f"{tag}in", out, tag, source, zimg)
     return parts
 
 

@@ -158,7 +158,7 @@ def test_it_converts_to_bt709_from_the_source_matrix_or_the_hd_convention() -> N
     sources = [SourceInfo(320, 240, color_space=None), SourceInfo(1920, 1080, color_space=None), None]
     graph = _graph(build_command(composition=_comp(), preset=TALL, out_path="o.mp4", encoding=Encoding(),
                                  sources=sources))
-    assert "[0:v]fps=30,crop" in graph
+    assert "[0:v]fps=30,tpad=" in graph and "settb=AVTB,crop" in graph
     chains = graph.split(";")
     assert "in_color_matrix=bt601" in next(c for c in chains if c.startswith("[0:v]"))
     assert "in_color_matrix=bt709" in next(c for c in chains if c.startswith("[c1in]split") or "[1:v]" in c)
@@ -219,7 +219,8 @@ def test_it_does_not_convert_a_source_already_in_the_output_format() -> None:
     ready = SourceInfo(1080, 1920, pix_fmt="yuv420p", color_space="bt709")
     graph = _graph(build_command(composition=comp, preset=PRESETS["tiktok"], out_path="o.mp4", encoding=Encoding(),
                                  sources=[ready]))
-    assert graph.startswith(f"[0:v]fps=30,setsar=1,{BT709_FRAMES},") and "scale=" not in graph
+    assert graph.startswith("[0:v]fps=30,tpad=") and f"settb=AVTB,setsar=1,{BT709_FRAMES}[" in graph
+    assert "scale=" not in graph
     for other in (SourceInfo(1080, 1920, pix_fmt="yuv420p", color_space="smpte170m"),
                   SourceInfo(1080, 1920, pix_fmt="yuvj420p"), SourceInfo(1080, 1920, pix_fmt="yuv420p", color_range="pc")):
         graph = _graph(build_command(composition=comp, preset=PRESETS["tiktok"], out_path="o.mp4",
@@ -280,3 +281,20 @@ def test_it_makes_pixels_square_only_for_sources_whose_pixels_are_not() -> None:
 ])
 def test_it_stretches_non_square_pixels_to_square_ones_never_squeezing(size, sar, square) -> None:
     assert square_pixel_size(*size, sar) == square
+
+
+def test_each_video_is_timed_and_trimmed_to_its_frames_before_any_pixel_work() -> None:
+    """Frames past a clip's end are dropped before they are fitted, and the fit is the last filter of
+    the clip's chain that makes new frames (a frame still held by fps or tpad would be copied whole by
+    whatever draws on it later)."""
+    comp = Composition(clips=(Clip("wide.mp4", duration=2), Clip("wide.mp4", duration=2, fit="contain_blur")),
+                       transitions=(Transition("cut", 0),))
+    wide = SourceInfo(1920, 1080, pix_fmt="yuv420p")
+    chains = _graph(build_command(composition=comp, preset=PRESETS["tiktok"], out_path="o.mp4", encoding=Encoding(),
+                                  sources=[wide, wide], zimg=True)).split(";")
+    cover = next(c for c in chains if c.startswith("[0:v]"))
+    assert cover.index("trim=end_frame=60") < cover.index("crop=") < cover.index("zscale=")
+    assert cover.count("fps=") == 1 and cover.endswith("format=yuv420p,setsar=1[v0]")
+    contained = next(c for c in chains if c.startswith("[1:v]"))
+    assert contained.endswith("trim=end_frame=60,setpts=PTS-STARTPTS,settb=AVTB[c1in]")
+    assert any(c.startswith("[c1in]split=2") for c in chains)
