@@ -16,13 +16,21 @@ each holding the whole page with only the current word recoloured: the highlight
 moves from word to word instead of accumulating as ``\\k`` would.
 
 PlayResX/PlayResY equal the output size, so all sizes and margins are pixels.
+
+Event times are moved onto the preset's frames: each starts and ends halfway between the frame
+before it and the first frame that shows it. So the frames a caption is on do not depend on how a
+frame's time is rounded to libass's milliseconds, and the render can tell from the script alone at
+which frames the picture changes (:mod:`.caption_layer` draws it only then). With the script comes
+where on the frame, and when, it can draw (:class:`Region`).
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from .spec import Captions, CaptionStyle, Cue, EndCard, Preset, Word
@@ -153,6 +161,14 @@ def _ass_text(text: str, family: str, *, bold: bool, font_file: str | None = Non
     return "".join(_escape(run) if font == family
                    else f"{{\\fn{ass_font(font, bold=bold)}}}{_escape(run)}{{\\fn{base}}}"
                    for font, run in font_runs(text, family, font_file))
+
+
+def on_frames(seconds: float, fps: int) -> float:
+    """``seconds`` moved to halfway between the frame before it and the first frame at or after it
+    (a frame shows what starts at its own time): which frames an event covers is the same, but its
+    ends are half a frame from any frame's time, where libass's rounding cannot move them."""
+    first = math.ceil(seconds * fps - 1e-6)
+    return max(0.0, (first - 0.5) / fps)
 
 
 def _timestamp(seconds: float) -> str:
@@ -291,11 +307,47 @@ def _page_text(words: Sequence[Word], lines: Sequence[Sequence[int]], *, current
     return "\\N".join(rendered)
 
 
+@dataclass(frozen=True)
+class Region:
+    """A box (x0, y0, x1, y1, in pixels) that holds everything a script draws between ``start`` and
+    ``end`` (seconds) for one of its styles, outlines, shadows and boxes included."""
+
+    box: tuple[int, int, int, int]
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Script:
+    text: str
+    regions: tuple[Region, ...]
+
+
+def _reach(outline_px: float, shadow_px: float) -> int:
+    """How far past its letters' box a style draws (outline, then shadow), with a pixel to spare
+    for anti-aliasing."""
+    return math.ceil(outline_px + shadow_px) + 2
+
+
+def _within(preset: Preset, x0: float, y0: float, x1: float, y1: float) -> tuple[int, int, int, int]:
+    """The box clamped to the frame, with even corners (yuv420p's chroma is in 2x2 blocks)."""
+    return (max(0, math.floor(x0 / 2) * 2), max(0, math.floor(y0 / 2) * 2),
+            min(preset.width, math.ceil(x1 / 2) * 2), min(preset.height, math.ceil(y1 / 2) * 2))
+
+
 def build_ass(*, preset: Preset, captions: Captions | None, end_card: EndCard | None = None,
               end_card_start: float = 0.0, end_card_end: float = 0.0,
               logo: tuple[int, int, int, int] | None = None) -> str:
     """The ASS script for the captions (and the end card's call to action) of one preset;
     ``logo`` is the watermark's pixel box, which captions on its edge keep clear of."""
+    return build_script(preset=preset, captions=captions, end_card=end_card, end_card_start=end_card_start,
+                        end_card_end=end_card_end, logo=logo).text
+
+
+def build_script(*, preset: Preset, captions: Captions | None, end_card: EndCard | None = None,
+                 end_card_start: float = 0.0, end_card_end: float = 0.0,
+                 logo: tuple[int, int, int, int] | None = None) -> Script:
+    """:func:`build_ass`'s script with the regions it draws in."""
     style = captions.style if captions else CaptionStyle()
     size = font_size(preset, style)
     pad = round(size * 0.4)
@@ -351,9 +403,14 @@ def build_ass(*, preset: Preset, captions: Captions | None, end_card: EndCard | 
         "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
     ]
 
+    drawn: dict[str, list[float]] = {}  # style -> [first start, last end] of its events
+
     def event(start: float, end: float, style_name: str, text: str) -> None:
+        start, end = on_frames(start, preset.fps), on_frames(end, preset.fps)
         if end - start >= 0.005:
             lines.append(f"Dialogue: 0,{_timestamp(start)},{_timestamp(end)},{style_name},,0,0,0,,{text}")
+            span = drawn.setdefault(style_name, [start, end])
+            span[:] = [min(span[0], start), max(span[1], end)]
 
     for cue in captions.cues if captions else ():
         if not cue.words:
@@ -382,4 +439,17 @@ def build_ass(*, preset: Preset, captions: Captions | None, end_card: EndCard | 
                              measure=text_measurer(end_family, end_size, bold=True))
         text = "\\N".join(_ass_text(card_line([pieces[i] for i in line]), end_family, bold=True) for line in wrapped)
         event(end_card_start, end_card_end, "EndCard", "{\\fad(300,0)}" + text)
-    return "\n".join(lines) + "\n"
+
+    regions = []
+    if "Caption" in drawn:
+        reach = _reach(outline_px, shadow_px)
+        box_y0, box_y1 = box[1], box[3]
+        regions.append(Region(_within(preset, margin_l - reach, box_y0 - reach, preset.width - margin_r + reach,
+                                      box_y1 + reach), *drawn["Caption"]))
+    if "EndCard" in drawn:
+        # Centred on the frame: each line is about the font size high (libass sizes a font by its
+        # ascent and descent); twice that leaves room for any font's accents and descenders.
+        half = len(wrapped) * end_size + end_size
+        regions.append(Region(_within(preset, side - end_size, preset.height / 2 - half, preset.width - side + end_size,
+                                      preset.height / 2 + half), *drawn["EndCard"]))
+    return Script("\n".join(lines) + "\n", tuple(regions))

@@ -7,7 +7,8 @@ pixel work), then the crop around the focus point (cheap: no copy), then a singl
 size which also converts to yuv420p BT.709 TV range (zimg's ``zscale`` when the
 ffmpeg has it: the same picture as swscale's for less CPU). Clips are joined by ``xfade``
 (or ``concat`` for cuts); the watermark is overlaid on the clip timeline, the end
-card is appended with its transition, and the ASS captions are drawn last.
+card is appended with its transition, and the ASS captions are drawn last (each change of them
+once, laid over the frames: :mod:`.caption_layer`).
 
 All filters are streaming ones: memory does not depend on the composition length.
 
@@ -37,6 +38,8 @@ from .spec import (
     Transition,
     Watermark,
 )
+from . import caption_layer
+from .caption_layer import CaptionLayer
 from .stills import StillsPlan, select_filter
 from .stills import output_args as stills_output_args
 
@@ -602,13 +605,14 @@ def video_codec_args(*, encoder: str, encoding: Encoding) -> list[str]:
 
 
 def build_command(*, composition: Composition, preset: Preset, out_path: str | Path, encoding: Encoding,
-                  ass_path: str | Path | None = None, fonts_dir: str | Path | None = None,
+                  captions: CaptionLayer | None = None, fonts_dir: str | Path | None = None,
                   gain: AudioGain | None = None, sources: Sequence[SourceInfo | None] | None = None,
                   encoder: str = "x264", zimg: bool = False, ffmpeg: str = "ffmpeg",
                   progress: bool = True, stills: tuple[StillsPlan, Path] | None = None) -> list[str]:
     """The full ffmpeg argument list rendering ``composition`` for ``preset`` into ``out_path``.
 
-    ``ass_path`` is the captions/end-card script from :func:`captions_ass.build_ass`;
+    ``captions``: the captions and end-card script (:func:`captions_ass.build_script`) as
+    :func:`caption_layer.plan` lays it out;
     ``gain`` the loudness correction measured by the audio pass; ``sources`` what was
     probed about each clip's source (audio stream, size, colour matrix); ``encoder`` is
     "x264" or "nvenc"; ``zimg``: this ffmpeg has the ``zscale`` filter (videos are fitted with it);
@@ -616,8 +620,8 @@ def build_command(*, composition: Composition, preset: Preset, out_path: str | P
     (:mod:`.stills`).
     """
     composition.validate()
-    if composition.captions is not None and ass_path is None:
-        raise SpecError("captions need an ASS script (ass_path)")
+    if composition.captions is not None and any(cue.words for cue in composition.captions.cues) and captions is None:
+        raise SpecError("captions need their script's layer (caption_layer.plan)")
     fps, width, height = preset.fps, preset.width, preset.height
     flags = clip_audio_flags(composition, sources)
     inputs = _Inputs()
@@ -701,11 +705,13 @@ def build_command(*, composition: Composition, preset: Preset, out_path: str | P
         parts.append(f"[{current}][wm]overlay=x={sx}:y={sy}:eof_action=repeat:format=yuv420{enable}[wmd]")
         current = "wmd"
 
-    if ass_path is not None:
-        opts = f"filename={escape_filter_value(str(ass_path))}"
+    if captions is not None:
+        opts = f"filename={escape_filter_value(str(captions.script))}"
         if fonts_dir is not None:
             opts += f":fontsdir={escape_filter_value(str(fonts_dir))}"
-        parts.append(f"[{current}]ass={opts}[sub]")
+        parts += caption_layer.filters(captions, main=current, out="sub", size=(width, height), fps=fps,
+                                       frames=math.ceil(composition.duration * fps), ass_options=opts,
+                                       tags=BT709_FRAMES)
         current = "sub"
     if stills is None:
         parts.append(f"[{current}]format=yuv420p,{BT709_FRAMES}[vout]")

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..probe import ProbeError, probe_media, render_facts
-from . import captions_ass
+from . import caption_layer, captions_ass
 from .graph import (
     LIMITER_CEILING_DB,
     AudioGain,
@@ -397,19 +397,21 @@ def render_command(composition: Composition, preset: Preset, out_path: str | Pat
     into ``workdir``, which must outlive the command. ``encoder``: the resolved one (x264 or nvenc),
     else resolved here; ``stills``: frames also written as JPEGs into a folder (:mod:`.stills`)."""
     fonts_dir = Path(fonts_dir) if fonts_dir is not None else captions_ass.FONTS_DIR
-    ass_path = None
+    layer = None
     if composition.captions is not None or composition.end_card is not None:
         end_start = composition.main_duration - (composition.end_card.transition.overlap
                                                  if composition.end_card else 0.0)
         logo = (watermark_box(preset, composition.watermark, prepared.logo_size)
                 if composition.watermark is not None and prepared.logo_size else None)
-        script = captions_ass.build_ass(preset=preset, captions=composition.captions,
-                                        end_card=composition.end_card, end_card_start=end_start,
-                                        end_card_end=composition.duration, logo=logo)
+        script = captions_ass.build_script(preset=preset, captions=composition.captions,
+                                           end_card=composition.end_card, end_card_start=end_start,
+                                           end_card_end=composition.duration, logo=logo)
         ass_path = Path(workdir) / "captions.ass"
-        ass_path.write_text(script, encoding="utf-8")
+        ass_path.write_text(script.text, encoding="utf-8")
+        layer = caption_layer.plan(ass_path, script.text, script.regions, fps=preset.fps,
+                                   frames=math.ceil(composition.duration * preset.fps))
     return build_command(composition=composition, preset=preset, out_path=out_path, encoding=encoding,
-                         ass_path=ass_path, fonts_dir=fonts_dir, gain=prepared.gain, sources=prepared.sources,
+                         captions=layer, fonts_dir=fonts_dir, gain=prepared.gain, sources=prepared.sources,
                          encoder=encoder or resolve_encoder(encoding, ffmpeg=ffmpeg), zimg=has_zscale(ffmpeg),
                          ffmpeg=ffmpeg, stills=stills)
 
