@@ -143,12 +143,10 @@ def slices(regions: Sequence[Region], *, fps: int, frames: int) -> tuple[Slice, 
     return tuple(result)
 
 
-def plan(script_path: Path, script: str, regions: Sequence[Region], *, fps: int, frames: int) -> CaptionLayer | None:
-    """The layer for a script written at ``script_path``; None when it draws nothing."""
-    cut = slices(regions, fps=fps, frames=frames)
-    if not cut:
-        return None
-    return CaptionLayer(script_path, change_frames(parse_events(script), fps=fps, frames=frames), cut)
+def plan(script_path: Path, script: str, regions: Sequence[Region], *, fps: int, frames: int) -> CaptionLayer:
+    """The layer for a script written at ``script_path`` (with no slices when it draws nothing)."""
+    return CaptionLayer(script_path, change_frames(parse_events(script), fps=fps, frames=frames),
+                        slices(regions, fps=fps, frames=frames))
 
 
 def _frames_expression(frames: Sequence[int]) -> str:
@@ -172,6 +170,8 @@ def filters(layer: CaptionLayer, *, main: str, out: str, size: tuple[int, int], 
     gives frames the composition's colour tags (libass picks its colours' matrix by them)."""
     width, height = size
     count = len(layer.slices)
+    if not count:
+        return [f"[{main}]null[{out}]"]
     canvas = f"s={width}x{height}:r={fps}:d={(frames + 1) / fps:.6f},format=yuv420p,{tags},select='{_frames_expression(layer.changes)}'"
     draw = f"ass={ass_options}"
     parts = [f"color=c=black:{canvas},{draw},split={2 * count}" + "".join(f"[lb{i}]" for i in range(2 * count)),

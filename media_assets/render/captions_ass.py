@@ -323,10 +323,10 @@ class Script:
     regions: tuple[Region, ...]
 
 
-def _reach(outline_px: float, shadow_px: float) -> int:
-    """How far past its letters' box a style draws (outline, then shadow), with a pixel to spare
-    for anti-aliasing."""
-    return math.ceil(outline_px + shadow_px) + 2
+def _reach(outline_px: float, shadow_px: float, size: int) -> int:
+    """How far past its letters' box a style draws: outline, then shadow, and a tenth of the font
+    size for glyphs that reach past their advance (a j's tail, an emoji)."""
+    return math.ceil(outline_px + shadow_px + max(2.0, size / 10))
 
 
 def _within(preset: Preset, x0: float, y0: float, x1: float, y1: float) -> tuple[int, int, int, int]:
@@ -408,14 +408,20 @@ def build_script(*, preset: Preset, captions: Captions | None, end_card: EndCard
     def event(start: float, end: float, style_name: str, text: str) -> None:
         start, end = on_frames(start, preset.fps), on_frames(end, preset.fps)
         if end - start >= 0.005:
-            lines.append(f"Dialogue: 0,{_timestamp(start)},{_timestamp(end)},{style_name},,0,0,0,,{text}")
+            # The end card on a layer of its own: libass would otherwise move it (or the caption)
+            # out of the other's way while both show, and it would jump back when the caption ends.
+            layer = 1 if style_name == "EndCard" else 0
+            lines.append(f"Dialogue: {layer},{_timestamp(start)},{_timestamp(end)},{style_name},,0,0,0,,{text}")
             span = drawn.setdefault(style_name, [start, end])
             span[:] = [min(span[0], start), max(span[1], end)]
 
+    widest = 0.0  # the widest caption line as measured: a word longer than the line is not broken
     for cue in captions.cues if captions else ():
         if not cue.words:
             continue
         for words, page_lines in _pages(cue, max_lines=style.max_lines, max_width=max_width, measure=measure):
+            texts = [w.text.strip() for w in words]
+            widest = max([widest, *(measure(_join([texts[i] for i in line])) for line in page_lines)])
             if style.mode == "phrase":
                 event(words[0].start, words[-1].end, "Caption",
                       _page_text(words, page_lines, current=None, primary=style.primary, highlight=style.highlight,
@@ -440,16 +446,21 @@ def build_script(*, preset: Preset, captions: Captions | None, end_card: EndCard
         text = "\\N".join(_ass_text(card_line([pieces[i] for i in line]), end_family, bold=True) for line in wrapped)
         event(end_card_start, end_card_end, "EndCard", "{\\fad(300,0)}" + text)
 
+    # Where each style draws: lines are centred between the margins, as wide as the wrap width or the
+    # widest line measured (with a little over for the measure's error).
     regions = []
     if "Caption" in drawn:
-        reach = _reach(outline_px, shadow_px)
-        box_y0, box_y1 = box[1], box[3]
-        regions.append(Region(_within(preset, margin_l - reach, box_y0 - reach, preset.width - margin_r + reach,
-                                      box_y1 + reach), *drawn["Caption"]))
+        reach = _reach(outline_px, shadow_px, size)
+        centre, half_width = (margin_l + preset.width - margin_r) / 2, max(max_width, widest * 1.05) / 2 + reach
+        regions.append(Region(_within(preset, centre - half_width, box[1] - reach, centre + half_width, box[3] + reach),
+                              *drawn["Caption"]))
     if "EndCard" in drawn:
         # Centred on the frame: each line is about the font size high (libass sizes a font by its
         # ascent and descent); twice that leaves room for any font's accents and descenders.
         half = len(wrapped) * end_size + end_size
-        regions.append(Region(_within(preset, side - end_size, preset.height / 2 - half, preset.width - side + end_size,
-                                      preset.height / 2 + half), *drawn["EndCard"]))
+        card_widest = max(text_measurer(end_family, end_size, bold=True)(card_line([pieces[i] for i in line]))
+                          for line in wrapped)
+        half_width = max(preset.width - 2 * side, card_widest * 1.05) / 2 + end_size
+        regions.append(Region(_within(preset, preset.width / 2 - half_width, preset.height / 2 - half,
+                                      preset.width / 2 + half_width, preset.height / 2 + half), *drawn["EndCard"]))
     return Script("\n".join(lines) + "\n", tuple(regions))

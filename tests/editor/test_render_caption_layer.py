@@ -10,7 +10,7 @@ import pytest
 
 from media_assets.render import caption_layer
 from media_assets.render.caption_layer import Event, change_frames, parse_events, slices
-from media_assets.render.captions_ass import Region, build_script, on_frames
+from media_assets.render.captions_ass import FONTS_DIR, Region, build_script, on_frames
 from media_assets.render.graph import build_command
 from media_assets.render.runner import default_ffmpeg, prepare, render_command
 from media_assets.render.spec import (
@@ -119,3 +119,43 @@ def test_the_layer_gives_the_picture_of_the_ass_filter_drawing_every_frame(media
     assert diff[:, :luma].max() <= 3 and diff[:, luma:].max() <= 12
     drawn = np.abs(every_frame.astype(int) - bare.astype(int))[:, :luma].max(axis=1)
     assert (drawn[6:60] > 100).all() and (drawn[:6] == 0).all()  # the words from frame 6 on, nothing before
+
+
+def _drawn_boxes(script_path, size: tuple[int, int], frames: int) -> list[tuple[int, int, int, int] | None]:
+    """Per frame, the box of every pixel the ass filter draws on a black frame (None: nothing)."""
+    width, height = size
+    raw = subprocess.run([default_ffmpeg(), "-v", "error", "-nostdin", "-f", "lavfi", "-i",
+                          f"color=c=black:s={width}x{height}:r=30:d={frames / 30:.4f},format=gray,"
+                          f"ass=filename={script_path}:fontsdir={FONTS_DIR}", "-frames:v", str(frames),
+                          "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"], capture_output=True, timeout=120,
+                         check=True).stdout
+    boxes = []
+    for frame in np.frombuffer(raw, np.uint8).reshape(-1, height, width):
+        ys, xs = np.nonzero(frame > 16)
+        boxes.append((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1) if len(xs) else None)
+    return boxes
+
+
+@pytest.mark.parametrize("style", [
+    CaptionStyle(size=0.12, max_lines=3),
+    CaptionStyle(border="box", position="top", size=0.08, max_lines=2),
+    CaptionStyle(mode="phrase", position="middle", size=0.07, max_lines=3),
+], ids=["big-bottom", "boxed-top", "middle"])
+def test_everything_the_script_draws_lies_in_its_slices(tmp_path, style) -> None:
+    """The layer only shows what lies in its boxes: drawn on a whole frame, nothing falls outside."""
+    words = tuple(Word(text, 0.1 + 0.3 * i, 0.4 + 0.3 * i) for i, text in enumerate(
+        "Gjy 中文字幕 한국어 주문 🔥 ÉÇÅ quickly brought jumping gyros today".split()))
+    card = EndCard("Shop now: 50% off 지금 주문 Äpfel jeden Tag", duration=1.5)
+    script = build_script(preset=TALL, captions=Captions(cues=(Cue(words),), style=style), end_card=card,
+                          end_card_start=3.3, end_card_end=4.8)
+    path = tmp_path / "c.ass"
+    path.write_text(script.text, encoding="utf-8")
+    layer = caption_layer.plan(path, script.text, script.regions, fps=30, frames=144)
+    drawn = _drawn_boxes(path, (TALL.width, TALL.height), 144)
+    assert sum(box is not None for box in drawn) > 100
+    for n, box in enumerate(drawn):
+        if box is None:
+            continue
+        piece = next(s for s in layer.slices if s.first <= n <= s.last)  # StopIteration: drawn in no slice
+        x0, y0, x1, y1 = piece.box
+        assert x0 <= box[0] and y0 <= box[1] and box[2] <= x1 and box[3] <= y1, (n, box, piece.box)
