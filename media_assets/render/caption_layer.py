@@ -43,6 +43,11 @@ _STRAIGHT_C = (f"if(gte(y-x,{_SPAN_C}),{NEUTRAL_C},"
                f"clip({NEUTRAL_C}+(x-{NEUTRAL_C})*{_SPAN_C}/({_SPAN_C}-(y-x)),16,240))")
 _ALPHA = f"clip(255-(y-x)*255/{_SPAN_Y},0,255)"
 
+# The changing frames are listed in the filter graph, which is one argument of ffmpeg's command
+# line (Linux takes at most 128 KiB per argument): past this length (about 4,000 changes, over half
+# an hour of karaoke) the script is drawn on every frame by the ass filter, as it once always was.
+MAX_EXPRESSION = 48_000
+
 _DIALOGUE = re.compile(r"^Dialogue:\s*[^,]*,([^,]+),([^,]+),(?:[^,]*,){6}(.*)$")
 _FADE = re.compile(r"\\fad\(\s*(\d+)\s*,\s*(\d+)\s*\)")
 _ANIMATED = re.compile(r"\\(?:t\(|move\(|fade\(|k[fo]?\d|K\d)")
@@ -150,7 +155,10 @@ def plan(script_path: Path, script: str, regions: Sequence[Region], *, fps: int,
 
 
 def _frames_expression(frames: Sequence[int]) -> str:
-    """``select``'s expression for these frame numbers, runs of them as ``between``."""
+    """``select``'s expression for these frame numbers, runs of them as ``between``.
+
+    The terms are summed as a balanced tree: ffmpeg's expression parser refuses a flat sum of more
+    than 100 terms (a minute of karaoke), and nests a balanced one only log2(terms) deep."""
     terms, run = [], [frames[0], frames[0]]
     for n in frames[1:]:
         if n == run[1] + 1:
@@ -159,7 +167,14 @@ def _frames_expression(frames: Sequence[int]) -> str:
         terms.append(run)
         run = [n, n]
     terms.append(run)
-    return "+".join(f"eq(n,{a})" if a == b else f"between(n,{a},{b})" for a, b in terms)
+
+    def total(items: Sequence[str]) -> str:
+        if len(items) == 1:
+            return items[0]
+        half = len(items) // 2
+        return f"({total(items[:half])}+{total(items[half:])})"
+
+    return total([f"eq(n,{a})" if a == b else f"between(n,{a},{b})" for a, b in terms])
 
 
 def filters(layer: CaptionLayer, *, main: str, out: str, size: tuple[int, int], fps: int, frames: int,
@@ -172,7 +187,10 @@ def filters(layer: CaptionLayer, *, main: str, out: str, size: tuple[int, int], 
     count = len(layer.slices)
     if not count:
         return [f"[{main}]null[{out}]"]
-    canvas = f"s={width}x{height}:r={fps}:d={(frames + 1) / fps:.6f},format=yuv420p,{tags},select='{_frames_expression(layer.changes)}'"
+    changes = _frames_expression(layer.changes)
+    if len(changes) > MAX_EXPRESSION:  # a very long karaoke: the frames drawn as they pass instead
+        return [f"[{main}]ass={ass_options}[{out}]"]
+    canvas = f"s={width}x{height}:r={fps}:d={(frames + 1) / fps:.6f},format=yuv420p,{tags},select='{changes}'"
     draw = f"ass={ass_options}"
     parts = [f"color=c=black:{canvas},{draw},split={2 * count}" + "".join(f"[lb{i}]" for i in range(2 * count)),
              f"color=c=white:{canvas},lutyuv=u={LIGHT_C}:v={LIGHT_C},{draw},split={2 * count}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 
 import numpy as np
@@ -71,7 +72,9 @@ def test_the_graph_draws_captions_on_two_canvases_at_their_changes_and_overlays_
     chains = graph.split(";")
     assert sum(c.startswith("color=c=black:s=320x568") for c in chains) == 1
     assert sum(c.startswith("color=c=white:s=320x568") and "lutyuv=u=240:v=240" in c for c in chains) == 1
-    assert "select='eq(n,0)+eq(n,6)+eq(n,15)" in graph and graph.count("ass=filename=") == 2
+    select = re.search(r"select='([^']*)'", graph).group(1)
+    assert all(f"eq(n,{n})" in select for n in (0, 6, 15)) and "eq(n,7)" not in select
+    assert graph.count("ass=filename=") == 2
     overlays = [c for c in chains if "overlay=" in c and ":enable='between(n," in c]
     # The captions end (1.9 s) before the end card starts (2.5 s): each has a slice of its own.
     assert [(s.first, s.last) for s in layer.slices] == [(6, 56), (75, 104)]
@@ -159,3 +162,29 @@ def test_everything_the_script_draws_lies_in_its_slices(tmp_path, style) -> None
         piece = next(s for s in layer.slices if s.first <= n <= s.last)  # StopIteration: drawn in no slice
         x0, y0, x1, y1 = piece.box
         assert x0 <= box[0] and y0 <= box[1] and box[2] <= x1 and box[3] <= y1, (n, box, piece.box)
+
+
+def test_a_script_changing_too_often_to_list_is_drawn_on_every_frame_instead(tmp_path) -> None:
+    """The changing frames are spelled out in ffmpeg's command line, whose arguments Linux limits."""
+    regions = [Region((0, 0, 320, 100), 0.0, 1000.0)]
+    many = caption_layer.CaptionLayer(tmp_path / "c.ass", tuple(range(0, 30000, 2)), slices(regions, fps=30, frames=30000))
+    chains = caption_layer.filters(many, main="m", out="o", size=(320, 568), fps=30, frames=30000,
+                                   ass_options="filename=c.ass", tags="null")
+    assert chains == ["[m]ass=filename=c.ass[o]"]
+    few = caption_layer.CaptionLayer(tmp_path / "c.ass", tuple(range(0, 3000, 2)), slices(regions, fps=30, frames=3000))
+    graph = ";".join(caption_layer.filters(few, main="m", out="o", size=(320, 568), fps=30, frames=3000,
+                                           ass_options="filename=c.ass", tags="null"))
+    assert "select='((((((((((eq(n,0)+eq(n,2))" in graph and len(graph) < 128 * 1024
+
+
+@pytest.mark.parametrize("count", [3, 150, 1200])
+def test_select_keeps_exactly_the_changing_frames_however_many(count) -> None:
+    """ffmpeg's parser refuses a sum of over 100 terms: a minute of karaoke has more changes."""
+    frames = tuple(sorted({0, *range(1, 3 * count, 3), *range(3 * count, 3 * count + 5)}))
+    expression = caption_layer._frames_expression(frames)
+    out = subprocess.run([default_ffmpeg(), "-v", "info", "-nostats", "-nostdin", "-f", "lavfi", "-i",
+                          f"color=c=black:s=16x16:r=30:d={(3 * count + 10) / 30:.4f},select='{expression}',"
+                          "showinfo", "-f", "null", "-"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-500:]
+    kept = [int(n) for n in re.findall(r"pts:\s*(\d+)", out.stderr)]
+    assert kept == list(frames)
