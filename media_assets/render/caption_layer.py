@@ -75,10 +75,11 @@ class Slice:
 
 @dataclass(frozen=True)
 class CaptionLayer:
-    """What the render draws of a script: the script, the frames at which its picture changes
-    (frame 0 first) and the slices of the cut it draws in."""
+    """What the render draws of a script over a cut of ``frames`` frames: the script, the frames at
+    which its picture changes (frame 0 first) and the slices of the cut it draws in."""
 
     script: Path
+    frames: int
     changes: tuple[int, ...]
     slices: tuple[Slice, ...]
 
@@ -150,7 +151,7 @@ def slices(regions: Sequence[Region], *, fps: int, frames: int) -> tuple[Slice, 
 
 def plan(script_path: Path, script: str, regions: Sequence[Region], *, fps: int, frames: int) -> CaptionLayer:
     """The layer for a script written at ``script_path`` (with no slices when it draws nothing)."""
-    return CaptionLayer(script_path, change_frames(parse_events(script), fps=fps, frames=frames),
+    return CaptionLayer(script_path, frames, change_frames(parse_events(script), fps=fps, frames=frames),
                         slices(regions, fps=fps, frames=frames))
 
 
@@ -177,7 +178,7 @@ def _frames_expression(frames: Sequence[int]) -> str:
     return total([f"eq(n,{a})" if a == b else f"between(n,{a},{b})" for a, b in terms])
 
 
-def filters(layer: CaptionLayer, *, main: str, out: str, size: tuple[int, int], fps: int, frames: int,
+def filters(layer: CaptionLayer, *, main: str, out: str, size: tuple[int, int], fps: int,
             ass_options: str, tags: str) -> list[str]:
     """Filter graph chains that draw ``layer`` over the stream labelled ``main`` into ``out``.
 
@@ -190,7 +191,7 @@ def filters(layer: CaptionLayer, *, main: str, out: str, size: tuple[int, int], 
     changes = _frames_expression(layer.changes)
     if len(changes) > MAX_EXPRESSION:  # a very long karaoke: the frames drawn as they pass instead
         return [f"[{main}]ass={ass_options}[{out}]"]
-    canvas = f"s={width}x{height}:r={fps}:d={(frames + 1) / fps:.6f},format=yuv420p,{tags},select='{changes}'"
+    canvas = f"s={width}x{height}:r={fps}:d={(layer.frames + 1) / fps:.6f},format=yuv420p,{tags},select='{changes}'"
     draw = f"ass={ass_options}"
     parts = [f"color=c=black:{canvas},{draw},split={2 * count}" + "".join(f"[lb{i}]" for i in range(2 * count)),
              f"color=c=white:{canvas},lutyuv=u={LIGHT_C}:v={LIGHT_C},{draw},split={2 * count}"

@@ -441,9 +441,10 @@ def build_script(*, preset: Preset, captions: Captions | None, end_card: EndCard
         def card_line(line_pieces: Sequence[str]) -> str:
             return "".join(line_pieces).strip()
 
-        wrapped = wrap_lines(pieces, max_width=preset.width - 2 * side, join=card_line,
-                             measure=text_measurer(end_family, end_size, bold=True))
-        text = "\\N".join(_ass_text(card_line([pieces[i] for i in line]), end_family, bold=True) for line in wrapped)
+        card_measure = text_measurer(end_family, end_size, bold=True)
+        wrapped = wrap_lines(pieces, max_width=preset.width - 2 * side, join=card_line, measure=card_measure)
+        card_lines = [card_line([pieces[i] for i in line]) for line in wrapped]
+        text = "\\N".join(_ass_text(line, end_family, bold=True) for line in card_lines)
         event(end_card_start, end_card_end, "EndCard", "{\\fad(300,0)}" + text)
 
     # Where each style draws: lines are centred between the margins, as wide as the wrap width or the
@@ -457,10 +458,8 @@ def build_script(*, preset: Preset, captions: Captions | None, end_card: EndCard
     if "EndCard" in drawn:
         # Centred on the frame: each line is about the font size high (libass sizes a font by its
         # ascent and descent); twice that leaves room for any font's accents and descenders.
-        half = len(wrapped) * end_size + end_size
-        card_widest = max(text_measurer(end_family, end_size, bold=True)(card_line([pieces[i] for i in line]))
-                          for line in wrapped)
-        half_width = max(preset.width - 2 * side, card_widest * 1.05) / 2 + end_size
+        half = len(card_lines) * end_size + end_size
+        half_width = max(preset.width - 2 * side, max(map(card_measure, card_lines)) * 1.05) / 2 + end_size
         regions.append(Region(_within(preset, preset.width / 2 - half_width, preset.height / 2 - half,
                                       preset.width / 2 + half_width, preset.height / 2 + half), *drawn["EndCard"]))
     return Script("\n".join(lines) + "\n", tuple(regions))

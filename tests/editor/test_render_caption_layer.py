@@ -167,12 +167,12 @@ def test_everything_the_script_draws_lies_in_its_slices(tmp_path, style) -> None
 def test_a_script_changing_too_often_to_list_is_drawn_on_every_frame_instead(tmp_path) -> None:
     """The changing frames are spelled out in ffmpeg's command line, whose arguments Linux limits."""
     regions = [Region((0, 0, 320, 100), 0.0, 1000.0)]
-    many = caption_layer.CaptionLayer(tmp_path / "c.ass", tuple(range(0, 30000, 2)), slices(regions, fps=30, frames=30000))
-    chains = caption_layer.filters(many, main="m", out="o", size=(320, 568), fps=30, frames=30000,
+    many = caption_layer.CaptionLayer(tmp_path / "c.ass", 30000, tuple(range(0, 30000, 2)), slices(regions, fps=30, frames=30000))
+    chains = caption_layer.filters(many, main="m", out="o", size=(320, 568), fps=30,
                                    ass_options="filename=c.ass", tags="null")
     assert chains == ["[m]ass=filename=c.ass[o]"]
-    few = caption_layer.CaptionLayer(tmp_path / "c.ass", tuple(range(0, 3000, 2)), slices(regions, fps=30, frames=3000))
-    graph = ";".join(caption_layer.filters(few, main="m", out="o", size=(320, 568), fps=30, frames=3000,
+    few = caption_layer.CaptionLayer(tmp_path / "c.ass", 3000, tuple(range(0, 3000, 2)), slices(regions, fps=30, frames=3000))
+    graph = ";".join(caption_layer.filters(few, main="m", out="o", size=(320, 568), fps=30,
                                            ass_options="filename=c.ass", tags="null"))
     assert "select='((((((((((eq(n,0)+eq(n,2))" in graph and len(graph) < 128 * 1024
 
