@@ -12,7 +12,11 @@ The pipeline class comes from model_index.json: image-to-video pipelines (class 
 "ImageToVideo" or "Img2Vid") take the first frame; the others are text-to-video. Frames are
 encoded to H.264 (yuv420p, faststart) with ffmpeg. Settings: DIFFUSERS_FPS (8), DIFFUSERS_STEPS
 (25), DIFFUSERS_GUIDANCE (7.5), DIFFUSERS_MAX_FRAMES (49), DIFFUSERS_DEVICE ("cuda" when available),
-DIFFUSERS_FRAME_SIZE ("WxH": the model's native size, overriding the aspect ratio and resolution).
+DIFFUSERS_FRAME_SIZE ("WxH": the model's native size, overriding the aspect ratio and resolution),
+DIFFUSERS_VAE_SLICING (true: the VAE decodes one frame at a time, which on a GPU keeps a 720p clip's
+peak memory near what denoising needs), DIFFUSERS_DTYPE (float16 on a GPU, float32 on the CPU;
+bfloat16 where float16 overflows). Frames that come back as NaN fail the request with that reason
+rather than become a black video.
 """
 
 from __future__ import annotations
@@ -115,6 +119,16 @@ class DiffusersProvider(LocalJobProvider):
         ]
 
     def submit(self, request: VideoRequest) -> SubmitResult:
+        external_id = self.create_job(request)
+        from django_q.tasks import async_task
+
+        async_task("generation.providers.diffusers_local.diffusers_render", external_id,
+                   q_options={"cluster": "gpu", "task_name": f"diffusers-{external_id}"})
+        return SubmitResult(external_id=external_id, poll_after=2.0)
+
+    def create_job(self, request: VideoRequest) -> str:
+        """Validate ``request`` and write its job folder (request.json, the image, status "queued");
+        returns the job's id, which :func:`diffusers_render` takes."""
         self.validate(request)
         external_id = uuid.uuid4().hex
         folder = self.job_dir(external_id)
@@ -128,11 +142,7 @@ class DiffusersProvider(LocalJobProvider):
             "aspect_ratio": request.aspect_ratio, "resolution": request.resolution, "seed": int(request.seed or 0), "image": image,
         })
         JobStatus(folder).set("queued", message="Waiting for the GPU worker")
-        from django_q.tasks import async_task
-
-        async_task("generation.providers.diffusers_local.diffusers_render", external_id,
-                   q_options={"cluster": "gpu", "task_name": f"diffusers-{external_id}"})
-        return SubmitResult(external_id=external_id, poll_after=2.0)
+        return external_id
 
 
 # ---------------------------------------------------------------------------- the GPU worker side
@@ -144,10 +154,11 @@ def load_pipeline(folder: Path, *, device: str | None = None) -> Any:
     from diffusers import DiffusionPipeline
 
     device = device or str(_setting("DIFFUSERS_DEVICE", "") or ("cuda" if torch.cuda.is_available() else "cpu"))
-    key = f"{folder.resolve()}@{device}"
+    dtype_name = str(_setting("DIFFUSERS_DTYPE", "") or ("float16" if device.startswith("cuda") else "float32"))
+    key = f"{folder.resolve()}@{device}@{dtype_name}"
     with _PIPELINE_LOCK:
         if key not in _PIPELINES:
-            dtype = torch.float16 if device.startswith("cuda") else torch.float32
+            dtype = getattr(torch, dtype_name)
             import diffusers
 
             # diffusers renamed torch_dtype to dtype (0.36); older releases know only the old name.
@@ -155,6 +166,9 @@ def load_pipeline(folder: Path, *, device: str | None = None) -> Any:
             dtype_kw = "dtype" if (major, minor) >= (0, 36) else "torch_dtype"
             pipe = DiffusionPipeline.from_pretrained(str(folder), local_files_only=True, **{dtype_kw: dtype})
             pipe = pipe.to(device)
+            vae = getattr(pipe, "vae", None)
+            if _setting("DIFFUSERS_VAE_SLICING", True) and hasattr(vae, "enable_slicing"):
+                vae.enable_slicing()  # decode the frames one by one: the same pictures, a fraction of the memory
             if hasattr(pipe, "set_progress_bar_config"):
                 pipe.set_progress_bar_config(disable=True)
             _PIPELINES[key] = pipe
@@ -197,15 +211,25 @@ def generate_frames(pipe: Any, spec: dict[str, Any], *, folder: Path | None = No
         from PIL import Image
 
         kwargs["image"] = Image.open(folder / spec["image"]).convert("RGB").resize((width, height))
+
+    def after_step(step: int) -> None:
+        if should_cancel is not None and should_cancel():
+            raise _Canceled()
+        if progress is not None:
+            progress(int((step + 1) * 95 / steps), f"Denoising step {step + 1} of {steps}")
+
+    # Newer pipelines call callback_on_step_end; older ones (TextToVideoSDPipeline among them)
+    # only the legacy callback, every callback_steps steps.
     if "callback_on_step_end" in accepted:
-        def on_step(pipeline: Any, step: int, timestep: Any, callback_kwargs: dict[str, Any]) -> dict[str, Any]:
-            if should_cancel is not None and should_cancel():
-                raise _Canceled()
-            if progress is not None:
-                progress(int((step + 1) * 95 / steps), f"Denoising step {step + 1} of {steps}")
+        def on_step_end(pipeline: Any, step: int, timestep: Any, callback_kwargs: dict[str, Any]) -> dict[str, Any]:
+            after_step(step)
             return callback_kwargs
 
-        kwargs["callback_on_step_end"] = on_step
+        kwargs["callback_on_step_end"] = on_step_end
+    elif "callback" in accepted:
+        kwargs["callback"] = lambda step, timestep, latents: after_step(step)
+        if "callback_steps" in accepted:
+            kwargs["callback_steps"] = 1
     output = pipe(**kwargs)
     video = output.frames[0]
     return list(video)
@@ -223,6 +247,9 @@ def encode_frames(frames: list[Any], out: Path, *, fps: int, timeout: float = 60
     for frame in frames:
         arr = np.asarray(frame)
         if arr.dtype != np.uint8:
+            if not np.isfinite(arr).all():  # half precision overflowed: the video would be black
+                raise RuntimeError("the model produced frames that are not numbers (NaN), as float16 can overflow; "
+                                   "set DIFFUSERS_DTYPE=bfloat16 (or float32)")
             arr = (np.clip(arr, 0, 1) * 255).round().astype(np.uint8)
         if arr.ndim == 3 and arr.shape[0] in (1, 3) and arr.shape[-1] not in (1, 3):
             arr = np.transpose(arr, (1, 2, 0))

@@ -1,11 +1,11 @@
 """The local GPU provider's loading and rendering code, run on CPU with a tiny randomly initialised
 text-to-video pipeline saved to a temporary folder (no weights are downloaded): through the engine
-to a real MP4 asset."""
+to a real MP4 asset, with its progress and its cancel. bench/bench_gpu_generation.py runs the same
+worker task on a GPU with a full-size pipeline."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 from django.utils import timezone
@@ -14,7 +14,15 @@ pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 pytest.importorskip("transformers")
 
-from generation.providers.diffusers_local import DiffusersProvider, load_pipeline  # noqa: E402
+from generation.providers.base import CANCELED, VideoRequest  # noqa: E402
+from generation.providers.diffusers_local import (  # noqa: E402
+    DiffusersProvider,
+    diffusers_render,
+    generate_frames,
+    load_pipeline,
+)
+from generation.providers.local_jobs import JobStatus  # noqa: E402
+from generation.providers.diffusers_random import save_random_pipeline  # noqa: E402
 from generation.services import attempts_poll_due, video_estimate, video_generation_create  # noqa: E402
 from media_assets.storage import storage_fetch_to_temp  # noqa: E402
 from mediastudio.jobs.models import Job  # noqa: E402
@@ -24,28 +32,7 @@ from tests.generation.conftest import ffprobe_video  # noqa: E402
 
 @pytest.fixture(scope="module")
 def tiny_pipeline_dir(tmp_path_factory):
-    import torch
-    from diffusers import AutoencoderKL, DDIMScheduler, TextToVideoSDPipeline, UNet3DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
-
-    folder = tmp_path_factory.mktemp("tiny-t2v")
-    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1, "a</w>": 2, "can</w>": 3}
-    (folder / "vocab.json").write_text(json.dumps(vocab))
-    (folder / "merges.txt").write_text("#version: 0.2\n")
-    torch.manual_seed(0)
-    tokenizer = CLIPTokenizer(vocab_file=str(folder / "vocab.json"), merges_file=str(folder / "merges.txt"), model_max_length=16)
-    text = CLIPTextModel(CLIPTextConfig(vocab_size=len(vocab), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                                        num_attention_heads=2, max_position_embeddings=16, projection_dim=16,
-                                        bos_token_id=0, eos_token_id=1, pad_token_id=1))
-    unet = UNet3DConditionModel(block_out_channels=(16, 32), layers_per_block=1, sample_size=8, in_channels=4, out_channels=4,
-                                down_block_types=("CrossAttnDownBlock3D", "DownBlock3D"),
-                                up_block_types=("UpBlock3D", "CrossAttnUpBlock3D"), cross_attention_dim=16,
-                                attention_head_dim=4, norm_num_groups=4)
-    vae = AutoencoderKL(block_out_channels=(8,), in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",),
-                        up_block_types=("UpDecoderBlock2D",), latent_channels=4, norm_num_groups=4, sample_size=32)
-    model = folder / "model"
-    TextToVideoSDPipeline(vae=vae, text_encoder=text, tokenizer=tokenizer, unet=unet, scheduler=DDIMScheduler()).save_pretrained(str(model))
-    return model
+    return save_random_pipeline(tmp_path_factory.mktemp("tiny-t2v"), size="tiny")
 
 
 @pytest.fixture
@@ -91,3 +78,68 @@ def test_it_renders_through_the_engine_to_an_mp4_asset(local_gpu, workspace, own
     path, _ = storage_fetch_to_temp(generation.result_asset.file.name)
     info = ffprobe_video(path)
     assert (info["codec"], info["pix_fmt"], info["width"], info["height"], info["frames"]) == ("h264", "yuv420p", 32, 48, 8)
+
+
+def test_it_reports_each_denoising_step_of_a_legacy_callback_pipeline(local_gpu, tiny_pipeline_dir):
+    # TextToVideoSDPipeline knows only the legacy `callback`, not `callback_on_step_end`.
+    pipe = load_pipeline(tiny_pipeline_dir, device="cpu")
+    reported: list[tuple[int, str]] = []
+    frames = generate_frames(pipe, {"prompt": "a can", "duration": 1, "aspect_ratio": "9:16", "resolution": "480p"},
+                             steps=3, size=(32, 48), progress=lambda percent, message: reported.append((percent, message)))
+    assert len(frames) == 8
+    assert reported == [(31, "Denoising step 1 of 3"), (63, "Denoising step 2 of 3"), (95, "Denoising step 3 of 3")]
+
+
+@pytest.mark.django_db
+def test_a_cancel_stops_the_render_between_denoising_steps_and_leaves_no_video(local_gpu, monkeypatch):
+    provider = DiffusersProvider()
+    job = provider.create_job(VideoRequest(prompt="a can", duration=1, aspect_ratio="9:16", resolution="480p"))
+    steps_seen: list[str] = []
+    report = JobStatus.progress
+
+    def progress_then_cancel(self, percent, message):  # the user presses cancel once step 1 shows
+        steps_seen.append(message)
+        report(self, percent, message)
+        provider.cancel(job)
+
+    monkeypatch.setattr(JobStatus, "progress", progress_then_cancel)
+    assert diffusers_render(job) == "canceled"
+    assert steps_seen == ["Denoising step 1 of 2"]
+    result = provider.poll(job)
+    assert result.state == CANCELED
+    assert not (provider.job_dir(job) / "output.mp4").exists()
+
+
+def test_the_vae_decodes_frame_by_frame_unless_turned_off(local_gpu, tiny_pipeline_dir, settings, monkeypatch):
+    from generation.providers import diffusers_local
+
+    monkeypatch.setattr(diffusers_local, "_PIPELINES", {})
+    assert load_pipeline(tiny_pipeline_dir, device="cpu").vae.use_slicing
+    monkeypatch.setattr(diffusers_local, "_PIPELINES", {})
+    settings.DIFFUSERS_VAE_SLICING = False
+    assert not load_pipeline(tiny_pipeline_dir, device="cpu").vae.use_slicing
+
+
+def test_the_weights_load_in_the_dtype_set(local_gpu, tiny_pipeline_dir, settings):
+    import torch
+
+    assert load_pipeline(tiny_pipeline_dir, device="cpu").unet.dtype == torch.float32  # the CPU's default
+    settings.DIFFUSERS_DTYPE = "bfloat16"
+    pipe = load_pipeline(tiny_pipeline_dir, device="cpu")
+    assert (pipe.unet.dtype, pipe.text_encoder.dtype, pipe.vae.dtype) == (torch.bfloat16,) * 3
+
+
+@pytest.mark.django_db
+def test_frames_that_are_not_numbers_fail_the_request_instead_of_making_a_black_video(local_gpu, monkeypatch):
+    import numpy as np
+
+    from generation.providers import diffusers_local
+
+    overflowed = [np.full((48, 32, 3), np.nan, dtype=np.float32)] * 8  # what float16 overflow gives
+    monkeypatch.setattr(diffusers_local, "generate_frames", lambda *args, **kwargs: overflowed)
+    provider = DiffusersProvider()
+    job = provider.create_job(VideoRequest(prompt="a can", duration=1, aspect_ratio="9:16", resolution="480p"))
+    assert diffusers_render(job) == "failed"
+    result = provider.poll(job)
+    assert "not numbers (NaN)" in str(result.error) and "DIFFUSERS_DTYPE=bfloat16" in str(result.error)
+    assert not (provider.job_dir(job) / "output.mp4").exists()
