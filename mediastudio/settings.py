@@ -8,12 +8,13 @@ See README.md for the full list.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from mediastudio.lib.env import env_bool, env_int, env_list, env_secret, env_str
+from mediastudio.lib.env import env_bool, env_float, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("MEDIASTUDIO_VAR_DIR", str(BASE_DIR / "var")))
@@ -250,6 +251,20 @@ ELEVENLABS_API_KEY = env_secret("ELEVENLABS_API_KEY")
 ELEVENLABS_BASE_URL = env_str("ELEVENLABS_BASE_URL", "https://api.elevenlabs.io")
 ELEVENLABS_MUSIC_MODEL = env_str("ELEVENLABS_MUSIC_MODEL", "music_v1")
 DIFFUSERS_MODEL_DIR = env_str("DIFFUSERS_MODEL_DIR", "")
+# The GPU worker's generation settings (generation/providers/diffusers_local.py says what each does).
+DIFFUSERS_WORK_DIR = env_str("DIFFUSERS_WORK_DIR", "")  # unset: var/diffusers
+DIFFUSERS_DEVICE = env_str("DIFFUSERS_DEVICE", "")  # unset: cuda when available, else cpu
+DIFFUSERS_FPS = env_int("DIFFUSERS_FPS", 8, minimum=1)
+DIFFUSERS_STEPS = env_int("DIFFUSERS_STEPS", 25, minimum=1)
+DIFFUSERS_GUIDANCE = env_float("DIFFUSERS_GUIDANCE", 7.5, minimum=0)
+DIFFUSERS_MAX_FRAMES = env_int("DIFFUSERS_MAX_FRAMES", 49, minimum=2)
+DIFFUSERS_FRAME_SIZE = env_str("DIFFUSERS_FRAME_SIZE", "")  # "WxH": the model's native size
+if DIFFUSERS_FRAME_SIZE and not re.fullmatch(r"[1-9]\d*x[1-9]\d*", DIFFUSERS_FRAME_SIZE.lower()):
+    raise ImproperlyConfigured(f"DIFFUSERS_FRAME_SIZE must be WIDTHxHEIGHT, such as 256x256, not {DIFFUSERS_FRAME_SIZE!r}.")
+DIFFUSERS_VAE_SLICING = env_bool("DIFFUSERS_VAE_SLICING", True)
+DIFFUSERS_DTYPE = env_str("DIFFUSERS_DTYPE", "")  # unset: float16 on a GPU, float32 on the CPU
+if DIFFUSERS_DTYPE not in ("", "float16", "bfloat16", "float32"):
+    raise ImproperlyConfigured(f"DIFFUSERS_DTYPE must be float16, bfloat16 or float32, not {DIFFUSERS_DTYPE!r}.")
 WHISPER_MODEL = env_str("WHISPER_MODEL", "")  # a local CTranslate2 model dir; default: the bundled tiny.en
 WHISPER_DEVICE = env_str("WHISPER_DEVICE", "cpu")
 WHISPER_COMPUTE_TYPE = env_str("WHISPER_COMPUTE_TYPE", "int8")

@@ -45,6 +45,10 @@ def test_production_values_pass_the_deploy_checks_with_nothing_silenced():
         ({"Q_TIMEOUT": "600", "Q_RETRY": "300"}, "Q_CLUSTER['retry'] must be larger"),
         ({"RUNWAY_ENABLED": "true"}, "RUNWAY_ENABLED is true but RUNWAY_API_KEY is not set"),
         ({**PRODUCTION, "SAFE_FETCH_ALLOW_LOOPBACK": "true"}, "SAFE_FETCH_ALLOW_LOOPBACK is for local fake providers only"),
+        ({"DIFFUSERS_STEPS": "many"}, "DIFFUSERS_STEPS must be an integer"),
+        ({"DIFFUSERS_GUIDANCE": "high"}, "DIFFUSERS_GUIDANCE must be a number"),
+        ({"DIFFUSERS_FRAME_SIZE": "480p"}, "DIFFUSERS_FRAME_SIZE must be WIDTHxHEIGHT"),
+        ({"DIFFUSERS_DTYPE": "fp8"}, "DIFFUSERS_DTYPE must be float16, bfloat16 or float32"),
     ],
 )
 def test_bad_configuration_fails_at_start_up_saying_what_to_set(env, expected):
