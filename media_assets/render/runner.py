@@ -176,17 +176,27 @@ def image_source(path: str | Path) -> SourceInfo | None:
 
 
 @functools.lru_cache(maxsize=4)
-def nvenc_available(ffmpeg: str = "ffmpeg") -> bool:
-    """h264_nvenc is listed by this ffmpeg AND a tiny test encode succeeds (a GPU is present)."""
+def nvenc_problem(ffmpeg: str = "ffmpeg") -> str | None:
+    """Why h264_nvenc cannot encode here, in ffmpeg's words; None when it can. It must be listed
+    by this ffmpeg AND a tiny test encode must work: a GPU with no NVENC engine (the H100 has none)
+    or a driver older than the build's NVENC API fails only the test encode."""
     try:
         listed = _run([ffmpeg, "-hide_banner", "-encoders"], timeout=PROBE_TIMEOUT)
         if "h264_nvenc" not in listed.stdout:
-            return False
+            return "this ffmpeg has no h264_nvenc encoder"
         test = _run([ffmpeg, "-hide_banner", "-nostdin", "-f", "lavfi", "-i", "color=c=black:s=256x256:r=30:d=0.2",
                      "-c:v", "h264_nvenc", "-f", "null", "-"], timeout=PROBE_TIMEOUT)
-    except RenderError:
-        return False
-    return test.returncode == 0
+    except RenderError as exc:
+        return str(exc)
+    if test.returncode == 0:
+        return None
+    said = [line.split("] ", 1)[-1].strip() for line in test.stderr.splitlines() if line.startswith("[h264_nvenc")]
+    return " ".join(said[:2]) or f"its test encode failed (exit {test.returncode})"
+
+
+def nvenc_available(ffmpeg: str = "ffmpeg") -> bool:
+    """h264_nvenc is listed by this ffmpeg AND a tiny test encode succeeds (a GPU is present)."""
+    return nvenc_problem(ffmpeg) is None
 
 
 @functools.lru_cache(maxsize=4)
@@ -200,8 +210,14 @@ def has_zscale(ffmpeg: str = "ffmpeg") -> bool:
 
 
 def resolve_encoder(encoding: Encoding, *, ffmpeg: str = "ffmpeg") -> str:
-    if encoding.encoder in ("auto", "nvenc") and nvenc_available(ffmpeg):
-        return "nvenc"
+    """"nvenc" where ``encoding`` allows it and it works, else "x264"; asked for by name
+    (RENDER_ENCODER=nvenc) and not working, the render goes on with x264 and the log says why."""
+    if encoding.encoder in ("auto", "nvenc"):
+        problem = nvenc_problem(ffmpeg)
+        if problem is None:
+            return "nvenc"
+        if encoding.encoder == "nvenc":
+            log.warning("RENDER_ENCODER is nvenc, but h264_nvenc cannot encode here (%s): rendering with x264", problem)
     return "x264"
 
 

@@ -149,3 +149,22 @@ def test_it_renders_with_the_system_ffmpeg_as_well(media, tmp_path) -> None:
     assert (video["width"], video["height"], video["pix_fmt"]) == (TALL.width, TALL.height, "yuv420p")
     assert video["color_primaries"] == video["color_transfer"] == video["color_space"] == "bt709"
     assert int(video["nb_frames"]) == round(comp.duration * 30)
+
+
+def test_asked_for_nvenc_that_cannot_encode_it_renders_with_x264_and_logs_why(tmp_path, caplog) -> None:
+    # An ffmpeg that lists h264_nvenc but whose test encode fails, as on a GPU without an NVENC
+    # engine or with a driver older than the build's NVENC API.
+    fake = tmp_path / "ffmpeg"
+    fake.write_text("#!/bin/sh\n"
+                    "case \"$*\" in *-encoders*) echo ' V....D h264_nvenc NVIDIA NVENC H.264 encoder'; exit 0;; esac\n"
+                    "echo '[h264_nvenc @ 0x1] Driver does not support the required nvenc API version.' >&2\n"
+                    "echo '[vost#0:0/h264_nvenc @ 0x2] Error while opening encoder' >&2\n"
+                    "exit 218\n")
+    fake.chmod(0o755)
+    assert runner.nvenc_problem(str(fake)) == "Driver does not support the required nvenc API version."
+    assert not nvenc_available(str(fake))
+    with caplog.at_level("WARNING", logger="media_assets.render.runner"):
+        assert resolve_encoder(Encoding(encoder="auto"), ffmpeg=str(fake)) == "x264"
+        assert not caplog.records  # auto falls back quietly
+        assert resolve_encoder(Encoding(encoder="nvenc"), ffmpeg=str(fake)) == "x264"
+    assert "cannot encode here (Driver does not support the required nvenc API version.)" in caplog.text
