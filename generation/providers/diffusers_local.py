@@ -1,7 +1,8 @@
 """Local GPU video generation through Hugging Face diffusers, with weights from DIFFUSERS_MODEL_DIR.
 
-Enabled only when torch and diffusers import and DIFFUSERS_MODEL_DIR is an existing folder holding
-a diffusers pipeline (model_index.json); DIFFUSERS_ENABLED=false turns it off. Nothing is ever
+Enabled when DIFFUSERS_MODEL_DIR is an existing folder holding a diffusers pipeline
+(model_index.json) and torch and diffusers import here; DIFFUSERS_ENABLED=true enables it without
+them (the GPU worker runs elsewhere: compose.yaml's gpu profile), false turns it off. Nothing is ever
 downloaded (local_files_only). It behaves like a remote vendor: `submit` writes the request to a
 work folder (DIFFUSERS_WORK_DIR, default <VAR_DIR>/diffusers) and queues `diffusers_render` on the
 "gpu" django-q cluster (a worker started with Q_CLUSTER_NAME=gpu), so a CPU box never picks it up;
@@ -95,6 +96,8 @@ class DiffusersProvider(LocalJobProvider):
         folder = model_dir()
         if folder is None or not (folder / "model_index.json").is_file():
             return False
+        if _setting("DIFFUSERS_ENABLED", None) is True:
+            return True  # the GPU worker is another machine or container: torch is needed there, not here
         return importlib.util.find_spec("torch") is not None and importlib.util.find_spec("diffusers") is not None
 
     def models(self) -> list[ModelSpec]:

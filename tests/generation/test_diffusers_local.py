@@ -143,3 +143,17 @@ def test_frames_that_are_not_numbers_fail_the_request_instead_of_making_a_black_
     result = provider.poll(job)
     assert "not numbers (NaN)" in str(result.error) and "DIFFUSERS_DTYPE=bfloat16" in str(result.error)
     assert not (provider.job_dir(job) / "output.mp4").exists()
+
+
+def test_a_web_process_without_torch_offers_it_only_when_told_a_gpu_worker_exists(local_gpu, settings, monkeypatch):
+    from generation.providers import diffusers_local
+
+    real = diffusers_local.importlib.util.find_spec
+    monkeypatch.setattr(diffusers_local.importlib.util, "find_spec",
+                        lambda name, *a: None if name in ("torch", "diffusers") else real(name, *a))
+    settings.DIFFUSERS_ENABLED = None  # unset: on when this process could render
+    assert not DiffusersProvider.is_enabled()
+    settings.DIFFUSERS_ENABLED = True  # compose's gpu profile: the GPU worker has torch, the web does not
+    assert DiffusersProvider.is_enabled()
+    settings.DIFFUSERS_ENABLED = False
+    assert not DiffusersProvider.is_enabled()
