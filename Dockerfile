@@ -20,7 +20,9 @@ COPY publishing ./publishing
 COPY templates ./templates
 COPY static ./static
 COPY manage.py ./
-RUN pip install . && mkdir -p /app/var && chown -R studio:studio /app/var \
+# EXTRAS=gpu builds the GPU worker's image (torch and diffusers; compose.yaml's gpu profile).
+ARG EXTRAS=""
+RUN pip install ".${EXTRAS:+[$EXTRAS]}" && mkdir -p /app/var /srv/jobs && chown -R studio:studio /app/var /srv/jobs \
  && DEBUG=false SECRET_KEY=collectstatic-only-not-used-at-runtime-0123456789abcdef ALLOWED_HOSTS=build \
     python manage.py collectstatic --no-input -v0 && chown -R studio:studio /app/var
 

@@ -250,6 +250,7 @@ OPENAI_VIDEO_WEBHOOK_SECRET = env_secret("OPENAI_VIDEO_WEBHOOK_SECRET")
 ELEVENLABS_API_KEY = env_secret("ELEVENLABS_API_KEY")
 ELEVENLABS_BASE_URL = env_str("ELEVENLABS_BASE_URL", "https://api.elevenlabs.io")
 ELEVENLABS_MUSIC_MODEL = env_str("ELEVENLABS_MUSIC_MODEL", "music_v1")
+ANIMATIC_WORK_DIR = env_str("ANIMATIC_WORK_DIR", "")  # unset: var/animatic; shared by the workers that render and poll
 DIFFUSERS_MODEL_DIR = env_str("DIFFUSERS_MODEL_DIR", "")
 # The GPU worker's generation settings (generation/providers/diffusers_local.py says what each does).
 DIFFUSERS_WORK_DIR = env_str("DIFFUSERS_WORK_DIR", "")  # unset: var/diffusers

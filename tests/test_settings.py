@@ -72,6 +72,14 @@ def test_the_compose_file_describes_the_production_topology():
     assert services["gpu-worker"]["environment"]["Q_CLUSTER_NAME"] == "gpu"
     # The GPU worker's own variables must not drop the shared ones (a YAML merge is shallow).
     assert services["gpu-worker"]["environment"]["DATABASE_URL"] == services["web"]["environment"]["DATABASE_URL"]
+    # Its image alone has torch; the render jobs' folders are one volume that every app container
+    # mounts (a job is rendered by one worker, polled by another and canceled from the web).
+    assert services["gpu-worker"]["build"]["args"] == {"EXTRAS": "gpu"}
+    for name in ("web", "worker", "gpu-worker"):
+        assert "jobs:/srv/jobs" in services[name]["volumes"], name
+        environment = services[name]["environment"]
+        assert (environment["ANIMATIC_WORK_DIR"], environment["DIFFUSERS_WORK_DIR"]) == ("/srv/jobs/animatic", "/srv/jobs/diffusers")
+    assert "jobs" in compose["volumes"]
     assert "qcluster" in services["worker"]["command"]
 
 
@@ -79,3 +87,4 @@ def test_the_dockerfile_runs_as_a_non_root_user_with_ffmpeg_and_espeak():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "USER studio" in dockerfile
     assert "ffmpeg" in dockerfile and "espeak-ng" in dockerfile
+    assert 'pip install ".${EXTRAS:+[$EXTRAS]}"' in dockerfile  # EXTRAS=gpu: the GPU worker's image
