@@ -4,16 +4,18 @@ Runs the same code a GPU worker runs for a queued request (``DiffusersProvider.c
 ``diffusers_render``, then ``poll`` and ``download``) with no database: Django is configured with
 the provider's settings alone. No weights can be downloaded, so the pipelines are randomly
 initialised and saved first (:mod:`generation.providers.diffusers_random`): ``tiny`` checks the
-path, ``full`` has the layer sizes of the 1.7 B-parameter ModelScope text-to-video model, so the
-time per step and the GPU memory are what real weights cost (the pictures are noise).
+path, ``full`` has the layer sizes of a public model, so the time per step and the GPU memory are
+what real weights cost (the pictures are noise).
 
-For each request it prints the load time (first request of the process) or the cached pipeline,
-the wall time, the seconds per denoising step, the peak GPU memory, the progress the status file
-reported, and what the MP4 holds (size, frames, and whether any frame is blank or NaN-black).
+Both kinds run: text to video (ModelScope's sizes) and image to video (Stable Video Diffusion's,
+animating a still). For each request it prints whether the pipeline was loaded (the first request
+of a process) or cached, the wall time, the seconds per denoising step, the peak GPU memory, the
+progress the status file reported, and what the MP4 holds (size, frames, and the darkest and
+flattest frame: NaN frames would be black).
 A cancel test asks a long request to stop after its third step and reports how soon it stopped.
 
-Run where a GPU is: ``python bench/bench_gpu_generation.py [--sizes tiny,full] [--steps 25]``;
-ffmpeg must be on PATH. On a machine without CUDA it runs on the CPU (tiny only, it is slow).
+Run where a GPU is: ``python bench/bench_gpu_generation.py [--sizes tiny,full] [--kinds text,image]
+[--steps 25]``; ffmpeg must be on PATH. Without CUDA it runs on the CPU (``--sizes tiny`` there).
 """
 
 from __future__ import annotations
@@ -116,50 +118,80 @@ def run_request(provider, request, *, cancel_after_step: int | None = None) -> d
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="tiny,full")
+    parser.add_argument("--kinds", default="text,image")
     parser.add_argument("--steps", type=int, default=25)
     parser.add_argument("--work", default="")
     args = parser.parse_args()
 
     import torch
+    from PIL import Image
 
-    from django.conf import settings
+    from django.conf import settings  # noqa: F401 (configured below)
 
-    from generation.providers.base import VideoRequest
     from generation.providers.diffusers_random import parameter_count, save_random_pipeline
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     print(f"torch {torch.__version__}, device {torch.cuda.get_device_name() if device == 'cuda' else 'cpu'}", flush=True)
     work = Path(args.work or tempfile.mkdtemp(prefix="gpu-bench-"))
-    for size in args.sizes.split(","):
-        started = time.perf_counter()
-        model = save_random_pipeline(work / size, size=size, device=device, half=(size == "full"))
-        print(f"\n== {size}: {parameter_count(model) / 1e9:.3f} G weights, built and saved in "
-              f"{time.perf_counter() - started:.1f} s", flush=True)
-        steps = 2 if size == "tiny" else args.steps
-        # the tiny VAE has no downsampling: its attention at 480p would need terabytes
-        frame_size = "32x48" if size == "tiny" else ""
-        configure(work, model, steps=steps, max_frames=16, frame_size=frame_size)
-        from generation.providers import diffusers_local
+    first = work / "first.png"
+    Image.new("RGB", (720, 1280), (200, 40, 40)).save(first)
+    for kind in args.kinds.split(","):
+        for size in args.sizes.split(","):
+            started = time.perf_counter()
+            model = save_random_pipeline(work / f"{kind}-{size}", size=size, kind=kind, device=device, half=(size == "full"))
+            print(f"\n== {kind} to video, {size}: {parameter_count(model) / 1e9:.3f} G weights, built and saved in "
+                  f"{time.perf_counter() - started:.1f} s", flush=True)
+            steps = 2 if size == "tiny" else args.steps
+            # the tiny VAEs barely downsample: their attention at 480p would need terabytes
+            frame_size = "32x48" if size == "tiny" else ""
+            configure(work, model, steps=steps, max_frames=16, frame_size=frame_size)
+            bench_pipeline(image=str(first) if kind == "image" else None, steps=steps)
+            configure(work, model, steps=max(steps, 50), max_frames=16, frame_size=frame_size)
+            bench_cancel(image=str(first) if kind == "image" else None, steps=max(steps, 50))
 
-        diffusers_local._PIPELINES.clear()
-        provider = diffusers_local.DiffusersProvider()
-        tall = VideoRequest(prompt="a can of sparkling water", duration=2, aspect_ratio="9:16", resolution="480p", seed=7)
-        wide = VideoRequest(prompt="a can", duration=2, aspect_ratio="16:9", resolution="720p")
-        print(f"9:16 480p, 2 s: {json.dumps(run_request(provider, tall))}", flush=True)
-        print(f"9:16 480p, again: {json.dumps(run_request(provider, tall))}", flush=True)
-        pipe = next(iter(diffusers_local._PIPELINES.values()))
-        for slicing in (False, True, False, True):  # side by side: the VAE decoding all frames at once, or one by one
-            (pipe.vae.enable_slicing if slicing else pipe.vae.disable_slicing)()
-            report = run_request(provider, wide)
-            print(f"16:9 720p, VAE slicing {'on' if slicing else 'off'}: {json.dumps(report)}", flush=True)
-        settings.DIFFUSERS_DTYPE = "bfloat16"
-        print(f"9:16 480p, bfloat16: {json.dumps(run_request(provider, tall))}", flush=True)
-        settings.DIFFUSERS_DTYPE = ""
-        configure(work, model, steps=max(steps, 50), max_frames=16, frame_size=frame_size)
-        report = run_request(provider, VideoRequest(prompt="a can", duration=2, aspect_ratio="9:16", resolution="480p"),
-                             cancel_after_step=3)
-        print(f"cancel once step 3 of {max(steps, 50)} shows: {json.dumps(report)}", flush=True)
 
+def set_slicing(pipe, on: bool) -> None:
+    """DIFFUSERS_VAE_SLICING for the loaded pipeline: a VAE that decodes frame by frame, or a
+    temporal one decoding chunks of frames (read when each request starts)."""
+    from django.conf import settings
+
+    settings.DIFFUSERS_VAE_SLICING = on
+    try:
+        pipe.vae.enable_slicing() if on else pipe.vae.disable_slicing()
+    except NotImplementedError:
+        pass
+
+
+def bench_pipeline(*, image: str | None, steps: int) -> None:
+    from django.conf import settings
+
+    from generation.providers import diffusers_local
+    from generation.providers.base import VideoRequest
+
+    diffusers_local._PIPELINES.clear()
+    provider = diffusers_local.DiffusersProvider()
+    tall = VideoRequest(prompt="a can of sparkling water", image_path=image, duration=2, aspect_ratio="9:16",
+                        resolution="480p", seed=7)
+    wide = VideoRequest(prompt="a can", image_path=image, duration=2, aspect_ratio="16:9", resolution="720p")
+    print(f"9:16 480p, 2 s: {json.dumps(run_request(provider, tall))}", flush=True)
+    print(f"9:16 480p, again: {json.dumps(run_request(provider, tall))}", flush=True)
+    pipe = next(iter(diffusers_local._PIPELINES.values()))
+    for slicing in (False, True, False, True):  # side by side: the VAE decoding all frames at once, or not
+        set_slicing(pipe, slicing)
+        print(f"16:9 720p, VAE slicing {'on' if slicing else 'off'}: {json.dumps(run_request(provider, wide))}", flush=True)
+    settings.DIFFUSERS_DTYPE = "bfloat16"
+    print(f"9:16 480p, bfloat16: {json.dumps(run_request(provider, tall))}", flush=True)
+    settings.DIFFUSERS_DTYPE = ""
+
+
+def bench_cancel(*, image: str | None, steps: int) -> None:
+    from generation.providers import diffusers_local
+    from generation.providers.base import VideoRequest
+
+    provider = diffusers_local.DiffusersProvider()
+    request = VideoRequest(prompt="a can", image_path=image, duration=2, aspect_ratio="9:16", resolution="480p")
+    report = run_request(provider, request, cancel_after_step=3)
+    print(f"cancel once step 3 of {steps} shows: {json.dumps(report)}", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -10,7 +10,8 @@ work folder (DIFFUSERS_WORK_DIR, default <VAR_DIR>/diffusers) and queues `diffus
 steps; `download` copies the MP4. The pipeline is loaded once per worker process and cached.
 
 The pipeline class comes from model_index.json: image-to-video pipelines (class name containing
-"ImageToVideo" or "Img2Vid") take the first frame; the others are text-to-video. Frames are
+"ImageToVideo" or "Img2Vid", Stable Video Diffusion and I2VGen-XL) take the first frame; the
+others are text-to-video. Frames are
 encoded to H.264 (yuv420p, faststart) with ffmpeg. Settings: DIFFUSERS_FPS (8), DIFFUSERS_STEPS
 (25), DIFFUSERS_GUIDANCE (7.5), DIFFUSERS_MAX_FRAMES (49), DIFFUSERS_DEVICE ("cuda" when available),
 DIFFUSERS_FRAME_SIZE ("WxH": the model's native size, overriding the aspect ratio and resolution),
@@ -65,8 +66,12 @@ def pipeline_class_name(folder: Path) -> str:
         return ""
 
 
+# Image-to-video pipelines whose class name does not say so.
+_IMAGE_PIPELINES = frozenset({"StableVideoDiffusionPipeline", "I2VGenXLPipeline"})
+
+
 def is_image_pipeline(class_name: str) -> bool:
-    return "ImageToVideo" in class_name or "Img2Vid" in class_name
+    return "ImageToVideo" in class_name or "Img2Vid" in class_name or class_name in _IMAGE_PIPELINES
 
 
 def work_dir() -> Path:
@@ -170,8 +175,11 @@ def load_pipeline(folder: Path, *, device: str | None = None) -> Any:
             pipe = DiffusionPipeline.from_pretrained(str(folder), local_files_only=True, **{dtype_kw: dtype})
             pipe = pipe.to(device)
             vae = getattr(pipe, "vae", None)
-            if _setting("DIFFUSERS_VAE_SLICING", True) and hasattr(vae, "enable_slicing"):
-                vae.enable_slicing()  # decode the frames one by one: the same pictures, a fraction of the memory
+            if _setting("DIFFUSERS_VAE_SLICING", True) and vae is not None:
+                try:
+                    vae.enable_slicing()  # decode the frames one by one: the same pictures, a fraction of the memory
+                except (AttributeError, NotImplementedError):
+                    pass  # a temporal decoder (Stable Video Diffusion): generate_frames decodes it in chunks
             if hasattr(pipe, "set_progress_bar_config"):
                 pipe.set_progress_bar_config(disable=True)
             _PIPELINES[key] = pipe
@@ -184,6 +192,11 @@ def frame_size(*, aspect_ratio: str, resolution: str, multiple: int = 16) -> tup
 
     width, height = dimensions_for(aspect_ratio=aspect_ratio, resolution=resolution)
     return max(multiple, width // multiple * multiple), max(multiple, height // multiple * multiple)
+
+
+# Frames a temporal VAE decodes at once when DIFFUSERS_VAE_SLICING is on (it cannot go frame by
+# frame without losing what holds neighbouring frames together).
+DECODE_CHUNK = 8
 
 
 def generate_frames(pipe: Any, spec: dict[str, Any], *, folder: Path | None = None, fps: int = 8, steps: int = 25,
@@ -210,6 +223,8 @@ def generate_frames(pipe: Any, spec: dict[str, Any], *, folder: Path | None = No
         kwargs["guidance_scale"] = guidance
     if "output_type" in accepted:
         kwargs["output_type"] = "np"
+    if "decode_chunk_size" in accepted and _setting("DIFFUSERS_VAE_SLICING", True):
+        kwargs["decode_chunk_size"] = DECODE_CHUNK
     if spec.get("image") and "image" in accepted and folder is not None:
         from PIL import Image
 

@@ -22,6 +22,7 @@ from generation.providers.diffusers_local import (  # noqa: E402
     load_pipeline,
 )
 from generation.providers.local_jobs import JobStatus  # noqa: E402
+from mediastudio.lib.providers import ProviderError  # noqa: E402
 from generation.providers.diffusers_random import save_random_pipeline  # noqa: E402
 from generation.services import attempts_poll_due, video_estimate, video_generation_create  # noqa: E402
 from media_assets.storage import storage_fetch_to_temp  # noqa: E402
@@ -157,3 +158,32 @@ def test_a_web_process_without_torch_offers_it_only_when_told_a_gpu_worker_exist
     assert DiffusersProvider.is_enabled()
     settings.DIFFUSERS_ENABLED = False
     assert not DiffusersProvider.is_enabled()
+
+
+@pytest.fixture(scope="module")
+def tiny_image_pipeline_dir(tmp_path_factory):
+    return save_random_pipeline(tmp_path_factory.mktemp("tiny-svd"), size="tiny", kind="image")
+
+
+@pytest.mark.django_db
+def test_a_stable_video_diffusion_pipeline_animates_the_first_frame_it_is_given(local_gpu, settings,
+                                                                                tiny_image_pipeline_dir, tmp_path):
+    from PIL import Image
+
+    settings.DIFFUSERS_MODEL_DIR = str(tiny_image_pipeline_dir)
+    provider = DiffusersProvider()
+    assert provider.models()[0].capabilities == {"image_to_video", "cancel"}  # its class name does not say so
+    with pytest.raises(ProviderError, match="does not support text-to-video"):
+        provider.create_job(VideoRequest(prompt="a can", duration=1, aspect_ratio="9:16", resolution="480p"))
+    first = tmp_path / "first.png"
+    Image.new("RGB", (320, 480), (200, 40, 40)).save(first)
+    job = provider.create_job(VideoRequest(prompt="a can", image_path=str(first), duration=1, aspect_ratio="9:16",
+                                           resolution="480p"))
+    messages: list[str] = []
+    report = JobStatus.progress
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(JobStatus, "progress", lambda self, percent, message: (messages.append(message), report(self, percent, message)))
+        assert diffusers_render(job) == "succeeded", provider.poll(job).error
+    assert messages == ["Denoising step 1 of 2", "Denoising step 2 of 2"]
+    info = ffprobe_video(provider.job_dir(job) / "output.mp4")
+    assert (info["codec"], info["width"], info["height"], info["frames"]) == ("h264", 32, 48, 8)
