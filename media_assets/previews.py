@@ -15,6 +15,7 @@ from PIL import Image, ImageOps
 
 from media_assets.probe import (
     FFMPEG,
+    FFPROBE,
     ProbeError,
     ffmpeg_input_args,
     probe_media,
@@ -125,6 +126,18 @@ def make_thumbnail(
     return make_poster(src, out, max_side=max_side, timeout=timeout)
 
 
+def keyframe_interval(video: PreviewPath, duration: float, *, timeout: float = DEFAULT_TIMEOUT) -> float | None:
+    """The mean seconds between the keyframes of the first video stream, counted from its packets'
+    flags (demuxing only, nothing is decoded); None when none is marked or they cannot be read."""
+    try:
+        proc = run_tool([FFPROBE, "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=flags",
+                         "-of", "csv=p=0", *ffmpeg_input_args(video)], timeout=timeout, what="Keyframe count")
+    except ProbeError:
+        return None
+    keys = sum(1 for line in proc.stdout.splitlines() if line.startswith(b"K"))
+    return duration / keys if proc.returncode == 0 and keys else None
+
+
 def make_scrub_strip(
     video: PreviewPath,
     out_jpg: PreviewPath,
@@ -138,17 +151,28 @@ def make_scrub_strip(
     """Write ``frames`` evenly spread frames side by side in one JPEG, ``tile_height`` px high
     (``transfer`` as for :func:`make_poster`).
 
-    One ffmpeg process with one fast input seek per frame, so only a GOP per
-    frame is decoded instead of the whole clip.
+    One ffmpeg process. Where keyframes are frequent it seeks to each frame, so only about half a
+    GOP per frame is decoded instead of the whole clip. Where they are sparse (a screen recording,
+    a clip with one keyframe) each seek would decode from far back, so the clip is decoded once
+    instead, up to the last frame wanted: one seek costs about half the keyframe interval, and
+    ``frames`` of them cost more than the clip once the interval is above ``2 * duration / frames``.
     """
     if frames < 1 or tile_height < 2:
         raise PreviewError("A scrub strip needs at least one frame and a height of 2 px.")
     duration = duration or _duration(video)
-    args: list[str] = []
-    for t in strip_times(duration, frames):
-        args += ["-ss", f"{t:.3f}", *ffmpeg_input_args(video)]
+    times = strip_times(duration, frames)
     tile = f"{SQUARE_PIXELS},scale=-2:{tile_height},setsar=1{_sdr(transfer)}"
-    chains = [f"[{i}:v:0]trim=end_frame=1,{tile}[t{i}]" for i in range(frames)]
+    interval = keyframe_interval(video, duration, timeout=timeout) if frames > 1 else None
+    if interval is not None and interval * frames / 2 > duration:
+        args = ffmpeg_input_args(video)
+        # Each branch keeps the first frame at or after its time (frames are shared, not copied).
+        chains = [f"[0:v:0]split={frames}" + "".join(f"[s{i}]" for i in range(frames))]
+        chains += [f"[s{i}]trim=start={t:.3f},trim=end_frame=1,{tile}[t{i}]" for i, t in enumerate(times)]
+    else:
+        args = []
+        for t in times:
+            args += ["-ss", f"{t:.3f}", *ffmpeg_input_args(video)]
+        chains = [f"[{i}:v:0]trim=end_frame=1,{tile}[t{i}]" for i in range(frames)]
     joined = "".join(f"[t{i}]" for i in range(frames))
     graph = ";".join(chains) + (f";{joined}hstack=inputs={frames}[out]" if frames > 1 else "")
     last = "[out]" if frames > 1 else "[t0]"
