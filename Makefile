@@ -21,6 +21,7 @@ bench: system-deps-test $(VENV)/.installed-test  ## the benchmarks in bench/, ea
 	$(BIN)/python bench/bench_render.py
 	$(BIN)/python bench/bench_audio.py
 	$(BIN)/python bench/bench_jobs_in_flight.py
+	$(BIN)/python bench/bench_previews.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
