@@ -157,14 +157,21 @@ class DiffusersProvider(LocalJobProvider):
 # ---------------------------------------------------------------------------- the GPU worker side
 
 
+def _pipeline_key(folder: Path, device: str | None = None) -> tuple[str, str, str]:
+    """The cache key of the pipeline in ``folder`` as the settings load it, its device and dtype."""
+    import torch
+
+    device = device or str(_setting("DIFFUSERS_DEVICE", "") or ("cuda" if torch.cuda.is_available() else "cpu"))
+    dtype_name = str(_setting("DIFFUSERS_DTYPE", "") or ("float16" if device.startswith("cuda") else "float32"))
+    return f"{folder.resolve()}@{device}@{dtype_name}", device, dtype_name
+
+
 def load_pipeline(folder: Path, *, device: str | None = None) -> Any:
     """The diffusers pipeline saved in `folder`, loaded once per process (local files only)."""
     import torch
     from diffusers import DiffusionPipeline
 
-    device = device or str(_setting("DIFFUSERS_DEVICE", "") or ("cuda" if torch.cuda.is_available() else "cpu"))
-    dtype_name = str(_setting("DIFFUSERS_DTYPE", "") or ("float16" if device.startswith("cuda") else "float32"))
-    key = f"{folder.resolve()}@{device}@{dtype_name}"
+    key, device, dtype_name = _pipeline_key(folder, device)
     with _PIPELINE_LOCK:
         if key not in _PIPELINES:
             dtype = getattr(torch, dtype_name)
@@ -301,7 +308,8 @@ def diffusers_render(external_id: str) -> str:
         status.set("canceled")
         return "canceled"
     source = model_dir()
-    status.set("running", message="Loading the model")
+    loaded = source is not None and _pipeline_key(source)[0] in _PIPELINES
+    status.set("running", message="Starting" if loaded else "Loading the model")
     try:
         if source is None:
             raise RuntimeError("DIFFUSERS_MODEL_DIR is not set on the GPU worker.")

@@ -187,3 +187,24 @@ def test_a_stable_video_diffusion_pipeline_animates_the_first_frame_it_is_given(
     assert messages == ["Denoising step 1 of 2", "Denoising step 2 of 2"]
     info = ffprobe_video(provider.job_dir(job) / "output.mp4")
     assert (info["codec"], info["width"], info["height"], info["frames"]) == ("h264", 32, 48, 8)
+
+
+@pytest.mark.django_db
+def test_only_the_first_request_of_a_worker_says_it_is_loading_the_model(local_gpu, monkeypatch):
+    from generation.providers import diffusers_local
+
+    monkeypatch.setattr(diffusers_local, "_PIPELINES", {})
+    said: list[str] = []
+    status_set = JobStatus.set
+
+    def recording(self, state, percent=0, message="", error=""):
+        if state == "running" and percent == 0:
+            said.append(message)
+        status_set(self, state, percent, message, error)
+
+    monkeypatch.setattr(JobStatus, "set", recording)
+    provider = DiffusersProvider()
+    for _ in range(2):
+        job = provider.create_job(VideoRequest(prompt="a can", duration=1, aspect_ratio="9:16", resolution="480p"))
+        assert diffusers_render(job) == "succeeded"
+    assert said == ["Loading the model", "Starting"]
