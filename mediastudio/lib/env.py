@@ -4,7 +4,9 @@ with a message that names the variable and what it accepts."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -28,30 +30,28 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ImproperlyConfigured(f"{name} must be one of true/false/1/0/yes/no/on/off, not {raw!r}.")
 
 
-def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+def _env_number(name: str, default: Any, *, parse: Callable[[str], Any], what: str, minimum: Any = None) -> Any:
+    """NAME parsed as a number by ``parse`` (``what`` names the kind in the error), at least ``minimum``."""
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        value = int(raw)
+        value = parse(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be an integer, not {raw!r}.") from None
+        raise ImproperlyConfigured(f"{name} must be {what}, not {raw!r}.") from None
+    if value != value:  # NaN
+        raise ImproperlyConfigured(f"{name} must be {what}, not {raw!r}.")
     if minimum is not None and value < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}.")
     return value
 
 
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    return _env_number(name, default, parse=int, what="an integer", minimum=minimum)
+
+
 def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}.") from None
-    if value != value or (minimum is not None and value < minimum):  # NaN, or below the minimum
-        raise ImproperlyConfigured(f"{name} must be a number of at least {minimum}, not {raw!r}.")
-    return value
+    return _env_number(name, default, parse=float, what="a number", minimum=minimum)
 
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
