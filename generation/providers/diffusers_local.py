@@ -18,8 +18,10 @@ the model's native size, overriding the aspect ratio and resolution), DIFFUSERS_
 the VAE decodes one frame at a time, a temporal VAE eight; on an H100 that took a 720p clip's peak
 GPU memory from 28 to 12.6 GiB in the same time), DIFFUSERS_DTYPE (float16 on a GPU, float32 on
 the CPU; bfloat16 where float16 overflows). Frames that come back as NaN fail the request with that
-reason rather than become a black video. A pipeline that calls back after no step (I2VGen-XL) shows
-no step progress and can be canceled only before it starts.
+reason rather than become a black video. A pipeline that calls back after no step shows no step
+progress and can be canceled only before it starts. I2VGen-XL (deprecated in diffusers) does not run
+with transformers 5, which this project installs: its prompt encoding reaches for an attribute that
+CLIPTextModel no longer has, so its requests fail with that AttributeError.
 """
 
 from __future__ import annotations
@@ -256,7 +258,7 @@ def generate_frames(pipe: Any, spec: dict[str, Any], *, folder: Path | None = No
         kwargs["callback"] = lambda step, timestep, latents: after_step(step)
         if "callback_steps" in accepted:
             kwargs["callback_steps"] = 1
-    elif progress is not None:  # I2VGen-XL calls back nothing: no steps to show, no cancel once it runs
+    elif progress is not None:  # a pipeline that calls back nothing: no steps to show, no cancel once it runs
         progress(5, f"Denoising {steps} steps (this pipeline reports none of them)")
     output = pipe(**kwargs)
     video = output.frames[0]
