@@ -52,7 +52,7 @@ def decoded_frames(path: Path) -> dict:
 
     head = subprocess.run(["ffmpeg", "-hide_banner", "-i", str(path)], capture_output=True, text=True).stderr
     line = next(ln for ln in head.splitlines() if "Video:" in ln)
-    width, height = (int(v) for v in line.split("Video:")[1].split(",")[2].strip().split()[0].split("x"))
+    width, height = (int(v) for v in re.search(r", (\d+)x(\d+)[, ]", line).groups())
     raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
                          capture_output=True, check=True).stdout
     frames = np.frombuffer(raw, np.uint8).reshape(-1, height, width, 3)
@@ -97,8 +97,10 @@ def run_request(provider, request, *, cancel_after_step: int | None = None) -> d
     stop.set()
     watcher.join()
     result = provider.poll(job)
-    report = {"outcome": outcome, "state": result.state, "wall_s": round(wall, 2), "pipeline": "loaded" if len(diffusers_local._PIPELINES) > loaded_before else "cached",
-              "progress_messages": len(seen), "first": seen[:2], "last": seen[-2:]}
+    loaded = len(diffusers_local._PIPELINES) > loaded_before
+    report = {"outcome": outcome, "state": result.state, "wall_s": round(wall, 2),
+              "pipeline": "loaded" if loaded else "cached", "progress_messages": len(seen), "first": seen[:2],
+              "last": seen[-2:]}
     if torch.cuda.is_available():
         report["peak_gpu_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
     if len(steps_at) >= 2:
