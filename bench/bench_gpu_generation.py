@@ -157,11 +157,10 @@ def set_slicing(pipe, on: bool) -> None:
     temporal one decoding chunks of frames (read when each request starts)."""
     from django.conf import settings
 
+    from generation.providers.diffusers_local import set_vae_slicing
+
     settings.DIFFUSERS_VAE_SLICING = on
-    try:
-        pipe.vae.enable_slicing() if on else pipe.vae.disable_slicing()
-    except NotImplementedError:
-        pass
+    set_vae_slicing(pipe, on)
 
 
 def bench_pipeline(*, image: str | None, steps: int) -> None:

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from media_assets.render import PRESETS, render  # noqa: E402
-from media_assets.render.runner import default_ffmpeg, nvenc_available, resolve_encoder  # noqa: E402
+from media_assets.render.runner import default_ffmpeg, nvenc_problem, resolve_encoder  # noqa: E402
 from media_assets.render.spec import (  # noqa: E402
     Captions,
     Clip,
@@ -58,11 +58,8 @@ def main() -> None:
     args = parser.parse_args()
     ffmpeg = args.ffmpeg or default_ffmpeg()
     print(subprocess.run([ffmpeg, "-version"], capture_output=True, text=True).stdout.splitlines()[0])
-    test = subprocess.run([ffmpeg, "-hide_banner", "-nostdin", "-f", "lavfi", "-i", "color=c=black:s=256x256:r=30:d=0.2",
-                           "-c:v", "h264_nvenc", "-f", "null", "-"], capture_output=True, text=True)
-    said = [ln.strip() for ln in test.stderr.splitlines() if re.search(r"nvenc|cuda|encode|device|driver|error", ln, re.I)]
-    print(f"h264_nvenc test encode: exit {test.returncode}; {' / '.join(said[:4])}")
-    print(f"nvenc_available: {nvenc_available(ffmpeg)}")
+    problem = nvenc_problem(ffmpeg)
+    print(f"h264_nvenc: {'encodes' if problem is None else 'cannot encode: ' + problem}")
 
     work = Path(tempfile.mkdtemp(prefix="gpu-render-"))
     wide, uhd = work / "wide.mp4", work / "uhd.mp4"

@@ -32,13 +32,16 @@ def log(message: str) -> None:
 def local_gpu_worker(env: dict[str, str]) -> tuple[bool, str]:
     """Whether the local GPU provider is set up here (DIFFUSERS_MODEL_DIR holds a pipeline, torch
     and diffusers import), so its jobs need a worker on the "gpu" queue; and what to tell the user."""
+    from mediastudio.lib.env import parse_bool
+
     folder = env.get("DIFFUSERS_MODEL_DIR", "")
-    if not folder or env.get("DIFFUSERS_ENABLED", "").strip().lower() in ("0", "false", "no", "off"):
+    enabled = parse_bool("DIFFUSERS_ENABLED", env["DIFFUSERS_ENABLED"]) if "DIFFUSERS_ENABLED" in env else None
+    if not folder or enabled is False:
         return False, ""
     if not (Path(folder) / "model_index.json").is_file():
         return False, f"DIFFUSERS_MODEL_DIR={folder} holds no diffusers pipeline (model_index.json): local GPU generation is off"
     if importlib.util.find_spec("torch") is None or importlib.util.find_spec("diffusers") is None:
-        if env.get("DIFFUSERS_ENABLED", "").strip().lower() in ("1", "true", "yes", "on"):
+        if enabled:
             return False, "local GPU generation on; torch is not installed here, so a GPU worker started elsewhere (Q_CLUSTER_NAME=gpu) must take its jobs"
         return False, "DIFFUSERS_MODEL_DIR is set, but torch and diffusers are not installed (pip install -e '.[gpu]'): local GPU generation is off"
     return True, f"local GPU generation on, from {folder}: a second worker takes the gpu queue"

@@ -122,7 +122,6 @@ def test_with_a_local_model_it_starts_a_gpu_worker_that_renders_the_local_provid
         assert f"local GPU generation on, from {model}" in output
         children = descendants(runner.pid)
         with logged_in(port, login) as client:
-            client.get("/api/video/providers")
             made = client.post("/api/video/generate", headers={"X-CSRFToken": client.cookies["csrftoken"]}, json={
                 "prompt": "a can", "provider": "diffusers", "allow_fallback": False, "duration": 1,
                 "aspect_ratio": "9:16", "resolution": "480p", "wait": 60})

@@ -184,16 +184,23 @@ def load_pipeline(folder: Path, *, device: str | None = None) -> Any:
             dtype_kw = "dtype" if (major, minor) >= (0, 36) else "torch_dtype"
             pipe = DiffusionPipeline.from_pretrained(str(folder), local_files_only=True, **{dtype_kw: dtype})
             pipe = pipe.to(device)
-            vae = getattr(pipe, "vae", None)
-            if _setting("DIFFUSERS_VAE_SLICING", True) and vae is not None:
-                try:
-                    vae.enable_slicing()  # decode the frames one by one: the same pictures, a fraction of the memory
-                except (AttributeError, NotImplementedError):
-                    pass  # a temporal decoder (Stable Video Diffusion): generate_frames decodes it in chunks
+            if _setting("DIFFUSERS_VAE_SLICING", True):
+                set_vae_slicing(pipe, True)
             if hasattr(pipe, "set_progress_bar_config"):
                 pipe.set_progress_bar_config(disable=True)
             _PIPELINES[key] = pipe
         return _PIPELINES[key]
+
+
+def set_vae_slicing(pipe: Any, on: bool) -> None:
+    """Have the pipeline's VAE decode the frames one by one (the same pictures, a fraction of the
+    memory), or all at once. A temporal VAE (Stable Video Diffusion's) cannot: generate_frames has
+    it decode chunks of frames instead, while DIFFUSERS_VAE_SLICING is on."""
+    vae = getattr(pipe, "vae", None)
+    try:
+        vae.enable_slicing() if on else vae.disable_slicing()
+    except (AttributeError, NotImplementedError):
+        pass
 
 
 def frame_size(*, aspect_ratio: str, resolution: str, multiple: int = 16) -> tuple[int, int]:

@@ -20,8 +20,11 @@ def env_str(name: str, default: str = "") -> str:
 
 def env_bool(name: str, default: bool = False) -> bool:
     raw = os.environ.get(name)
-    if raw is None:
-        return default
+    return default if raw is None else parse_bool(name, raw)
+
+
+def parse_bool(name: str, raw: str) -> bool:
+    """``raw``, the value of NAME, as a boolean (an empty value is false)."""
     value = raw.strip().lower()
     if value in _TRUE:
         return True
