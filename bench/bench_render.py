@@ -15,6 +15,8 @@ Measured side by side in one run:
 - floor: x264 re-encoding the render's own output with the same settings (CRF,
   preset, profile, AAC) and the same ffmpeg build - the cost of one encode of that
   picture, nothing else;
+- with ``--composition issue``, the same short made by a one-pass command written by hand
+  (bench/_handwritten.py), just after each floor: the issue gives its target beside such a command;
 - the same render at half the duration, to show peak memory does not grow with length;
 - decoding alone, in the same run: the spans of the sources the render uses, and the render's
   output (what the floor decodes). The render decodes the sources where the floor decodes the
@@ -48,10 +50,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _handwritten import handwritten_command  # noqa: E402
 from media_assets import inspector  # noqa: E402
 from media_assets.probe import render_facts  # noqa: E402
 from media_assets.render import PRESETS, render  # noqa: E402
-from media_assets.render.runner import default_ffmpeg, prepare, render_command  # noqa: E402
+from media_assets.render.runner import default_ffmpeg, parse_ebur128, prepare, render_command  # noqa: E402
 from media_assets.render.spec import (  # noqa: E402
     Captions,
     CaptionStyle,
@@ -145,6 +148,14 @@ def media_duration(path: Path) -> float:
     out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
                          capture_output=True, text=True, check=True, timeout=30).stdout
     return float(out)
+
+
+def loudness(path: Path) -> str:
+    """Integrated loudness and true peak of a made video's sound, as the render's tests measure them."""
+    log = subprocess.run([default_ffmpeg(), "-nostats", "-i", str(path), "-map", "0:a", "-af", "ebur128=peak=true",
+                          "-f", "null", "-"], capture_output=True, text=True, check=True, timeout=120).stderr
+    measured = parse_ebur128(log)
+    return f"{measured.integrated:.1f} LUFS, true peak {measured.true_peak:.1f} dBTP"
 
 
 def word_cues(start: float, end: float, words_per_cue: int = 4) -> tuple[Cue, ...]:
@@ -241,6 +252,13 @@ def child(task: dict) -> dict:
             before = resource.getrusage(resource.RUSAGE_CHILDREN)  # the loudness passes are not counted
             started = time.perf_counter()
             sh(without_video_encode(cmd))
+    elif task["kind"] == "handwritten":
+        with tempfile.TemporaryDirectory() as workdir:
+            cmd = handwritten_command(comp, Path(task["out"]), ffmpeg=default_ffmpeg(), encoding=encoding,
+                                      workdir=Path(workdir))
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            sh(cmd)
     elif task["kind"] == "decode_output":
         sh([default_ffmpeg(), "-v", "error", "-nostdin", "-i", task["src"], "-map", "0:v", "-c:v", "wrapped_avframe",
             "-f", "null", "-"])
@@ -300,10 +318,16 @@ def main() -> None:
     full, half = args.seconds, args.seconds / 2
     render_out, floor_out = OUT / "render.mp4", OUT / "floor.mp4"
     x264 = {"preset": args.preset, "crf": args.crf}
-    renders, floors = [], []
+    # The issue's short is also rendered by a command written by hand (bench/_handwritten.py), just after
+    # each floor: the issue measures its target against such a command.
+    by_hand = args.composition == "issue"
+    hand_out = OUT / "handwritten.mp4"
+    renders, floors, hands = [], [], []
     for _ in range(args.repeat):
         renders.append(measure({"kind": "render", **built, "seconds": full, "out": str(render_out), **x264}))
         floors.append(measure({"kind": "floor", "src": str(render_out), "out": str(floor_out), **x264}))
+        if by_hand:
+            hands.append(measure({"kind": "handwritten", **built, "seconds": full, "out": str(hand_out), **x264}))
     short = measure({"kind": "render", **built, "seconds": half, "out": str(OUT / "render-half.mp4"), **x264})
     prep = min((measure({"kind": "prepare", **built, "seconds": full}) for _ in range(3)), key=lambda r: r["wall"])
     dec_src = min((measure({"kind": "decode_sources", **built, "seconds": full}) for _ in range(3)),
@@ -334,6 +358,17 @@ def main() -> None:
         pairs = sorted(r["wall"] / f["wall"] for r, f in zip(renders, floors))
         print(f"  per pair (render, then its floor): median {statistics.median(pairs):.3f}, "
               f"range {pairs[0]:.3f}-{pairs[-1]:.3f} over {len(pairs)} pairs")
+    if hands:
+        # Each hand-written run against the floor run just before it, as the render's pairs.
+        hand_pairs = sorted(hw["wall"] / f["wall"] for hw, f in zip(hands, floors))
+        best_hand = min(hands, key=lambda r: r["wall"])
+        print(f"hand-written one-pass command ({media_duration(hand_out):.2f} s): wall {best_hand['wall']:.2f} s, "
+              f"cpu {best_hand['cpu']:.2f} s, ffmpeg peak RSS {best_hand['maxrss_mb']:.1f} MB -> "
+              f"{best_hand['wall'] / best_floor['wall']:.3f} x the floor; per pair: median "
+              f"{statistics.median(hand_pairs):.3f}, range {hand_pairs[0]:.3f}-{hand_pairs[-1]:.3f} "
+              f"(the render: {best_render['wall'] / best_hand['wall']:.3f} x its time)")
+        print(f"  sound (target -14 LUFS, true peak <= -1 dBTP): the render {loudness(render_out)}; "
+              f"by hand {loudness(hand_out)}")
     print(f"peak RSS {half:.0f} s -> {full:.0f} s: {short['maxrss_mb']:.1f} -> {best_render['maxrss_mb']:.1f} MB")
     bound = best_floor["cpu"] - dec_out["cpu"] + dec_src["cpu"]
     print(f"decoding alone: the sources' used spans {dec_src['cpu']:.2f} s cpu, the render's output {dec_out['cpu']:.2f} s cpu"
