@@ -23,7 +23,7 @@ from media_assets.render.captions_ass import FONTS_DIR, build_script
 from media_assets.render.spec import Composition, Encoding
 
 XFADE = {"crossfade": "fade", "wipe": "wipeleft", "slide": "slideleft", "dip_to_black": "fadeblack",
-         "zoom": "zoomin", "cut": "fade"}
+         "zoom": "zoomin"}  # the bench short has no cuts
 
 
 def handwritten_command(comp: Composition, out: Path, *, ffmpeg: str, encoding: Encoding, workdir: Path) -> list[str]:
