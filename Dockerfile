@@ -5,7 +5,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     MEDIASTUDIO_VAR_DIR=/app/var DJANGO_SETTINGS_MODULE=mediastudio.settings
 
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ffmpeg espeak-ng libespeak-ng1 fonts-dejavu-core \
+ && apt-get install -y --no-install-recommends ffmpeg espeak-ng libespeak-ng1 fonts-dejavu-core fonts-noto-color-emoji \
  && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 10001 studio

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 8000
 BIN := $(VENV)/bin
-RUN_DEBS := ffmpeg espeak-ng libespeak-ng1 fonts-dejavu-core
+RUN_DEBS := ffmpeg espeak-ng libespeak-ng1 fonts-dejavu-core fonts-noto-color-emoji
 TEST_DEBS := $(RUN_DEBS) chromium chromium-driver
 
 .PHONY: run test test-embedded system-deps system-deps-test bench clean

@@ -41,6 +41,7 @@ from media_assets.compositions import Composition, CompositionClip, Render
 from media_assets.models import MediaAsset
 from media_assets.render import captions_ass
 from media_assets.render import spec as rs
+from media_assets.render.colour_emoji import find_font as find_emoji_font
 from media_assets.render.presets import PRESETS, get_preset
 from media_assets.render.runner import RenderCanceled, RenderError, prepare, render
 from mediastudio.lib.exceptions import ApplicationError, Conflict
@@ -92,6 +93,11 @@ def render_encoding() -> rs.Encoding:
 
 
 # ---------------------------------------------------------------------------- validation
+
+
+def render_emoji_font() -> Path | None:
+    """The colour emoji font the renders draw emoji with (RENDER_EMOJI_FONT); None: outlines."""
+    return find_emoji_font(settings.RENDER_EMOJI_FONT)
 
 
 def _choice(errors: dict[str, list[str]], key: str, value: Any, choices: Iterable[str]) -> None:
@@ -712,6 +718,7 @@ def render_execute(*, job: Any, reporter: Any) -> dict[str, Any]:
         spec = composition_spec(composition=composition, paths=paths)
         factor = float(getattr(settings, "RENDER_TIMEOUT_FACTOR", 30))
         ffmpeg = settings.RENDER_FFMPEG or None
+        emoji_font = render_emoji_font()
         reporter.progress(0, "Measuring loudness")
         try:  # probes and loudness are the same for every cut: worked out once
             prepared = prepare(spec, ffmpeg=ffmpeg, timeout=max(300.0, spec.duration * factor))
@@ -730,7 +737,8 @@ def render_execute(*, job: Any, reporter: Any) -> dict[str, Any]:
             try:
                 result = render(spec, preset, out, encoding=encoding, progress=relay, should_cancel=should_cancel,
                                 timeout=max(300.0, spec.duration * factor), base=n * share, span=share,
-                                prepared=prepared, ffmpeg=ffmpeg, stills_dir=workdir / f"previews-{preset.key}")
+                                prepared=prepared, ffmpeg=ffmpeg, stills_dir=workdir / f"previews-{preset.key}",
+                                emoji_font=emoji_font)
             except RenderCanceled:
                 raise JobCanceled() from None
             except RenderError as exc:

@@ -139,6 +139,7 @@ def composition_edit(request, pk):
             "logo_scale": rs.WATERMARK_SCALE,
         },
         "caption_sample": sample,
+        "colour_emoji": services.render_emoji_font() is not None,  # else the render draws them as outlines
         "campaigns": [[c.pk, c.name] for c in Campaign.objects.filter(workspace=workspace).order_by("name")],
         "universes": [[u.pk, u.name] for u in Universe.objects.filter(workspace=workspace).order_by("name")],
         "choices": {

@@ -218,6 +218,11 @@ RENDER_CRF = env_int("RENDER_CRF", 20, minimum=0)
 RENDER_PRESET = env_str("RENDER_PRESET", "veryfast")
 RENDER_ENCODER = env_str("RENDER_ENCODER", "auto")  # auto | x264 | nvenc
 RENDER_THREADS = env_int("RENDER_THREADS", 0, minimum=0)  # x264 threads; 0: its own choice
+# Emoji in captions and end cards: drawn in colour from this font ("auto": Debian's Noto Color Emoji,
+# fonts-noto-color-emoji, when installed; "none": as outlines in the caption's colour; else a font file).
+RENDER_EMOJI_FONT = env_str("RENDER_EMOJI_FONT", "auto")
+if RENDER_EMOJI_FONT.strip().lower() not in ("auto", "none", "off", "") and not Path(RENDER_EMOJI_FONT).is_file():
+    raise ImproperlyConfigured(f"RENDER_EMOJI_FONT must be auto, none or a font file; {RENDER_EMOJI_FONT!r} is no file.")
 
 # Secrets at rest (OAuth tokens, per-workspace provider keys): Fernet keys, newest first.
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])

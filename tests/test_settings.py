@@ -49,6 +49,7 @@ def test_production_values_pass_the_deploy_checks_with_nothing_silenced():
         ({"DIFFUSERS_GUIDANCE": "high"}, "DIFFUSERS_GUIDANCE must be a number"),
         ({"DIFFUSERS_FRAME_SIZE": "480p"}, "DIFFUSERS_FRAME_SIZE must be WIDTHxHEIGHT"),
         ({"DIFFUSERS_DTYPE": "fp8"}, "DIFFUSERS_DTYPE must be float16, bfloat16 or float32"),
+        ({"RENDER_EMOJI_FONT": "/no/such/Emoji.ttf"}, "RENDER_EMOJI_FONT must be auto, none or a font file"),
     ],
 )
 def test_bad_configuration_fails_at_start_up_saying_what_to_set(env, expected):
@@ -87,4 +88,5 @@ def test_the_dockerfile_runs_as_a_non_root_user_with_ffmpeg_and_espeak():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "USER studio" in dockerfile
     assert "ffmpeg" in dockerfile and "espeak-ng" in dockerfile
+    assert "fonts-noto-color-emoji" in dockerfile  # the captions' colour emoji (RENDER_EMOJI_FONT=auto)
     assert 'pip install ".${EXTRAS:+[$EXTRAS]}"' in dockerfile  # EXTRAS=gpu: the GPU worker's image

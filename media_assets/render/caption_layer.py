@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import colour_emoji
 from .captions_ass import Region
+from .colour_emoji import Overlay
 
 # The two canvases, in TV range: black (16, 128, 128), and a light one whose luma is white's and
 # whose chroma is at its top (235, 240, 240). A drawing of coverage a over them differs by
@@ -76,12 +78,14 @@ class Slice:
 @dataclass(frozen=True)
 class CaptionLayer:
     """What the render draws of a script over a cut of ``frames`` frames: the script, the frames at
-    which its picture changes (frame 0 first) and the slices of the cut it draws in."""
+    which its picture changes (frame 0 first), the slices of the cut it draws in, and the colour
+    emoji laid over it (:mod:`.colour_emoji`)."""
 
     script: Path
     frames: int
     changes: tuple[int, ...]
     slices: tuple[Slice, ...]
+    emoji: tuple[Overlay, ...] = ()
 
 
 def _ms(timestamp: str) -> int:
@@ -149,10 +153,11 @@ def slices(regions: Sequence[Region], *, fps: int, frames: int) -> tuple[Slice, 
     return tuple(result)
 
 
-def plan(script_path: Path, script: str, regions: Sequence[Region], *, fps: int, frames: int) -> CaptionLayer:
+def plan(script_path: Path, script: str, regions: Sequence[Region], *, fps: int, frames: int,
+         emoji: Sequence[Overlay] = ()) -> CaptionLayer:
     """The layer for a script written at ``script_path`` (with no slices when it draws nothing)."""
     return CaptionLayer(script_path, frames, change_frames(parse_events(script), fps=fps, frames=frames),
-                        slices(regions, fps=fps, frames=frames))
+                        slices(regions, fps=fps, frames=frames), tuple(emoji))
 
 
 def _frames_expression(frames: Sequence[int]) -> str:
@@ -179,23 +184,32 @@ def _frames_expression(frames: Sequence[int]) -> str:
 
 
 def filters(layer: CaptionLayer, *, main: str, out: str, size: tuple[int, int], fps: int,
-            ass_options: str, tags: str) -> list[str]:
+            ass_options: str, tags: str, escape: Callable[[str], str]) -> list[str]:
     """Filter graph chains that draw ``layer`` over the stream labelled ``main`` into ``out``.
 
     ``ass_options``: the ``ass`` filter's options (script and fonts); ``tags``: the filter that
-    gives frames the composition's colour tags (libass picks its colours' matrix by them)."""
+    gives frames the composition's colour tags (libass picks its colours' matrix by them);
+    ``escape`` quotes a path for a filter option (the colour emoji's pictures)."""
     width, height = size
     count = len(layer.slices)
     if not count:
         return [f"[{main}]null[{out}]"]
     changes = _frames_expression(layer.changes)
     if len(changes) > MAX_EXPRESSION:  # a very long karaoke: the frames drawn as they pass instead
-        return [f"[{main}]ass={ass_options}[{out}]"]
+        if not layer.emoji:
+            return [f"[{main}]ass={ass_options}[{out}]"]
+        return [f"[{main}]ass={ass_options}[{out}t]",
+                *colour_emoji.filters(layer.emoji, src=f"{out}t", out=out, tag="m", fps=fps, escape=escape)]
     canvas = f"s={width}x{height}:r={fps}:d={(layer.frames + 1) / fps:.6f},format=yuv420p,{tags},select='{changes}'"
     draw = f"ass={ass_options}"
-    parts = [f"color=c=black:{canvas},{draw},split={2 * count}" + "".join(f"[lb{i}]" for i in range(2 * count)),
-             f"color=c=white:{canvas},lutyuv=u={LIGHT_C}:v={LIGHT_C},{draw},split={2 * count}"
-             + "".join(f"[lw{i}]" for i in range(2 * count))]
+    # The colour emoji are laid on both canvases as the script is on them: the pair then gives their
+    # colours and coverage as it gives the script's.
+    parts = [f"color=c=black:{canvas},{draw}[lbd]",
+             *colour_emoji.filters(layer.emoji, src="lbd", out="lbe", tag="b", fps=fps, escape=escape),
+             f"[lbe]split={2 * count}" + "".join(f"[lb{i}]" for i in range(2 * count)),
+             f"color=c=white:{canvas},lutyuv=u={LIGHT_C}:v={LIGHT_C},{draw}[lwd]",
+             *colour_emoji.filters(layer.emoji, src="lwd", out="lwe", tag="w", fps=fps, escape=escape),
+             f"[lwe]split={2 * count}" + "".join(f"[lw{i}]" for i in range(2 * count))]
     # Each changed picture takes effect a quarter frame before its frame, so that the overlay takes
     # it for that frame however the two streams' timestamps are rounded.
     early = f"setpts='max(0,PTS-1/(4*{fps}*TB))'"

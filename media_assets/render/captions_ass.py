@@ -46,7 +46,9 @@ FONT_FILES: dict[str, tuple[str, str]] = {
 }
 CJK_FAMILY = "Droid Sans Fallback"  # Chinese and Japanese (it has 3 of the 11,172 Hangul syllables)
 HANGUL_FAMILY = "NanumSquare"  # Korean: every Hangul syllable and jamo
-EMOJI_FAMILY = "Noto Emoji"  # emoji as outlines in the text's colour (libass draws no colour emoji)
+# Emoji as outlines in the text's colour: libass draws no colour emoji (.colour_emoji draws them over
+# where a colour emoji font is at hand, finding them by this family's name in the script).
+EMOJI_FAMILY = "Noto Emoji"
 
 _CJK_RE = re.compile(
     "[\u1100-\u11ff\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff00-\uffef"
@@ -171,7 +173,7 @@ def on_frames(seconds: float, fps: int) -> float:
     return max(0.0, (first - 0.5) / fps)
 
 
-def _timestamp(seconds: float) -> str:
+def ass_timestamp(seconds: float) -> str:
     cs = max(0, round(seconds * 100))
     h, rem = divmod(cs, 360000)
     m, rem = divmod(rem, 6000)
@@ -411,7 +413,7 @@ def build_script(*, preset: Preset, captions: Captions | None, end_card: EndCard
             # The end card on a layer of its own: libass would otherwise move it (or the caption)
             # out of the other's way while both show, and it would jump back when the caption ends.
             layer = 1 if style_name == "EndCard" else 0
-            lines.append(f"Dialogue: {layer},{_timestamp(start)},{_timestamp(end)},{style_name},,0,0,0,,{text}")
+            lines.append(f"Dialogue: {layer},{ass_timestamp(start)},{ass_timestamp(end)},{style_name},,0,0,0,,{text}")
             span = drawn.setdefault(style_name, [start, end])
             span[:] = [min(span[0], start), max(span[1], end)]
 

@@ -710,7 +710,7 @@ def build_command(*, composition: Composition, preset: Preset, out_path: str | P
         if fonts_dir is not None:
             opts += f":fontsdir={escape_filter_value(str(fonts_dir))}"
         parts += caption_layer.filters(captions, main=current, out="sub", size=(width, height), fps=fps,
-                                       ass_options=opts, tags=BT709_FRAMES)
+                                       ass_options=opts, tags=BT709_FRAMES, escape=escape_filter_value)
         current = "sub"
     if stills is None:
         parts.append(f"[{current}]format=yuv420p,{BT709_FRAMES}[vout]")

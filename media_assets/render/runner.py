@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..probe import ProbeError, probe_media, render_facts
-from . import caption_layer, captions_ass
+from . import caption_layer, captions_ass, colour_emoji
 from .graph import (
     LIMITER_CEILING_DB,
     AudioGain,
@@ -42,6 +42,7 @@ from .graph import (
     build_master_measure_command,
     build_command,
     clip_audio_flags,
+    escape_filter_value,
     has_audio_mix,
     watermark_box,
 )
@@ -408,10 +409,13 @@ def _logo_size(composition: Composition) -> tuple[int, int] | None:
 
 def render_command(composition: Composition, preset: Preset, out_path: str | Path, *, encoding: Encoding,
                    prepared: Prepared, workdir: str | Path, ffmpeg: str, fonts_dir: str | Path | None = None,
-                   encoder: str | None = None, stills: tuple[StillsPlan, Path] | None = None) -> list[str]:
+                   encoder: str | None = None, stills: tuple[StillsPlan, Path] | None = None,
+                   emoji_font: str | Path | None = None) -> list[str]:
     """The ffmpeg command :func:`render` runs for one cut; the captions script it reads is written
     into ``workdir``, which must outlive the command. ``encoder``: the resolved one (x264 or nvenc),
-    else resolved here; ``stills``: frames also written as JPEGs into a folder (:mod:`.stills`)."""
+    else resolved here; ``stills``: frames also written as JPEGs into a folder (:mod:`.stills`);
+    ``emoji_font``: a colour emoji font that draws the captions' emoji (:mod:`.colour_emoji`; without
+    one they are outlines)."""
     fonts_dir = Path(fonts_dir) if fonts_dir is not None else captions_ass.FONTS_DIR
     layer = None
     if composition.captions is not None or composition.end_card is not None:
@@ -422,10 +426,18 @@ def render_command(composition: Composition, preset: Preset, out_path: str | Pat
         script = captions_ass.build_script(preset=preset, captions=composition.captions,
                                            end_card=composition.end_card, end_card_start=end_start,
                                            end_card_end=composition.duration, logo=logo)
+        text, emoji = script.text, ()
+        if emoji_font is not None:
+            try:
+                text, emoji = colour_emoji.place(script.text, font=Path(emoji_font), size=(preset.width, preset.height),
+                                                 fps=preset.fps, ffmpeg=ffmpeg, fonts_dir=fonts_dir,
+                                                 workdir=Path(workdir), escape=escape_filter_value)
+            except (OSError, RuntimeError, subprocess.TimeoutExpired) as exc:  # the outlines are still drawn
+                log.warning("colour emoji not drawn: %s", exc)
         ass_path = Path(workdir) / "captions.ass"
-        ass_path.write_text(script.text, encoding="utf-8")
-        layer = caption_layer.plan(ass_path, script.text, script.regions, fps=preset.fps,
-                                   frames=math.ceil(composition.duration * preset.fps))
+        ass_path.write_text(text, encoding="utf-8")
+        layer = caption_layer.plan(ass_path, text, script.regions, fps=preset.fps,
+                                   frames=math.ceil(composition.duration * preset.fps), emoji=emoji)
     return build_command(composition=composition, preset=preset, out_path=out_path, encoding=encoding,
                          captions=layer, fonts_dir=fonts_dir, gain=prepared.gain, sources=prepared.sources,
                          encoder=encoder or resolve_encoder(encoding, ffmpeg=ffmpeg), zimg=has_zscale(ffmpeg),
@@ -436,7 +448,8 @@ def render(composition: Composition, preset: Preset, out_path: str | Path, *, en
            progress: ProgressCallback | None = None, should_cancel: CancelCheck | None = None,
            ffmpeg: str | None = None, fonts_dir: str | Path | None = None,
            timeout: float | None = None, base: float = 0.0, span: float = 100.0,
-           prepared: Prepared | None = None, stills_dir: str | Path | None = None) -> RenderResult:
+           prepared: Prepared | None = None, stills_dir: str | Path | None = None,
+           emoji_font: str | Path | None = None) -> RenderResult:
     """Render ``composition`` for ``preset`` into ``out_path`` (MP4, H.264 + AAC).
 
     ``progress(percent, message)`` is called as the render advances (``base``..``base+span``);
@@ -445,7 +458,8 @@ def render(composition: Composition, preset: Preset, out_path: str | Path, *, en
     ``prepared`` is :func:`prepare`'s result when several cuts of one composition are made
     (else it is worked out here); ``ffmpeg`` defaults to :func:`default_ffmpeg`. With ``stills_dir``
     the cut's poster and scrub strip are made from the frames being encoded and written there
-    (``RenderResult.previews``).
+    (``RenderResult.previews``). ``emoji_font``: a colour emoji font for the captions' emoji
+    (:func:`.colour_emoji.find_font`); without one they are drawn as outlines.
     """
     composition.validate()
     out_path = Path(out_path)
@@ -476,7 +490,8 @@ def render(composition: Composition, preset: Preset, out_path: str | Path, *, en
             stills = (stills_plan(frames=cut_frames, fps=preset.fps), Path(workdir) / "stills")
             stills[1].mkdir()
         cmd = render_command(composition, preset, temp_out, encoding=encoding, prepared=prepared,
-                             workdir=workdir, ffmpeg=ffmpeg, fonts_dir=fonts_dir, encoder=encoder, stills=stills)
+                             workdir=workdir, ffmpeg=ffmpeg, fonts_dir=fonts_dir, encoder=encoder, stills=stills,
+                             emoji_font=emoji_font)
         try:
             done = run_ffmpeg(cmd, total=total, progress=progress, should_cancel=should_cancel, timeout=timeout,
                               base=base + span * MEASURE_SHARE / 100, span=span * (100 - MEASURE_SHARE) / 100)

@@ -632,8 +632,10 @@
       if (comp.caption_mode === "karaoke" && i === 1) span.style.color = b.highlight;
       text.append(span, document.createTextNode(" "));
     });
-    // As the render sets them: Hangul and other CJK always in the shipped fonts, emoji only where the font has none.
-    text.style.fontFamily = `"MediaStudio Hangul", "MediaStudio CJK", "Caption ${b.font}", "MediaStudio Emoji", sans-serif`;
+    // As the render sets them: Hangul and other CJK always in the shipped fonts, emoji only where the font has none,
+    // in colour where the studio draws them so (and the browser has a colour emoji font), else as outlines.
+    const emoji = data.colour_emoji ? `"Apple Color Emoji", "Segoe UI Emoji", "Noto Color Emoji", ` : "";
+    text.style.fontFamily = `"MediaStudio Hangul", "MediaStudio CJK", "Caption ${b.font}", ${emoji}"MediaStudio Emoji", sans-serif`;
     text.style.fontSize = `${Math.max(8, b.size * preset.height * scale)}px`;
     text.style.color = b.primary;
     text.classList.toggle("boxed", comp.caption_border === "box");

@@ -76,6 +76,19 @@ def test_the_editor_offers_caption_sources_and_previews_their_words(client, owne
     assert data["caption_sample"] == "Hello bright world"
 
 
+def test_the_caption_preview_draws_emoji_as_the_renders_will(client, owner, workspace, library, settings):
+    """In colour where the studio has a colour emoji font (RENDER_EMOJI_FONT), else as outlines."""
+    composition = services.composition_create(workspace=workspace, title="Emoji", clips=[{"asset": library["red"]}])
+    client.force_login(owner)
+    url = reverse("editor:composition-edit", kwargs={"pk": composition.pk})
+    settings.RENDER_EMOJI_FONT = "auto"
+    assert services.render_emoji_font() is not None  # make test installs fonts-noto-color-emoji
+    assert _editor_data(client.get(url).content.decode())["colour_emoji"] is True
+    settings.RENDER_EMOJI_FONT = "none"
+    assert services.render_emoji_font() is None
+    assert _editor_data(client.get(url).content.decode())["colour_emoji"] is False
+
+
 def test_a_viewer_gets_a_read_only_editor(client, viewer, workspace, media, media_root):  # noqa: F811
     asset = asset_create_from_file(workspace=workspace, path=media["red.mp4"], source="uploaded", make_previews=False)
     composition = services.composition_create(workspace=workspace, title="Look only", clips=[{"asset": asset}])

@@ -12,7 +12,7 @@ import pytest
 from media_assets.render import caption_layer
 from media_assets.render.caption_layer import Event, change_frames, parse_events, slices
 from media_assets.render.captions_ass import FONTS_DIR, Region, build_script, on_frames
-from media_assets.render.graph import build_command
+from media_assets.render.graph import build_command, escape_filter_value
 from media_assets.render.runner import default_ffmpeg, prepare, render_command
 from media_assets.render.spec import (
     Captions,
@@ -168,11 +168,11 @@ def test_a_script_changing_too_often_to_list_is_drawn_on_every_frame_instead(tmp
     """The changing frames are spelled out in ffmpeg's command line, whose arguments Linux limits."""
     regions = [Region((0, 0, 320, 100), 0.0, 1000.0)]
     many = caption_layer.CaptionLayer(tmp_path / "c.ass", 30000, tuple(range(0, 30000, 2)), slices(regions, fps=30, frames=30000))
-    chains = caption_layer.filters(many, main="m", out="o", size=(320, 568), fps=30,
+    chains = caption_layer.filters(many, main="m", out="o", size=(320, 568), fps=30, escape=escape_filter_value,
                                    ass_options="filename=c.ass", tags="null")
     assert chains == ["[m]ass=filename=c.ass[o]"]
     few = caption_layer.CaptionLayer(tmp_path / "c.ass", 3000, tuple(range(0, 3000, 2)), slices(regions, fps=30, frames=3000))
-    graph = ";".join(caption_layer.filters(few, main="m", out="o", size=(320, 568), fps=30,
+    graph = ";".join(caption_layer.filters(few, main="m", out="o", size=(320, 568), fps=30, escape=escape_filter_value,
                                            ass_options="filename=c.ass", tags="null"))
     assert "select='((((((((((eq(n,0)+eq(n,2))" in graph and len(graph) < 128 * 1024
 

@@ -2,7 +2,8 @@
 its thumbnail in the bin, on the timeline and behind the caption preview as soon as the ingest job
 finishes, without a reload; the timeline's buttons keep keyboard focus and bad seconds are refused;
 a click on a clip's picture sets what each platform's crop keeps, shown on the timeline and in the
-preview with the logo; Korean and emoji typed in the end card show as glyphs, not boxes."""
+preview with the logo; Korean and emoji typed in the end card show as glyphs, not boxes; the caption
+preview draws emoji in colour or as outlines, as the renders will."""
 
 import subprocess
 
@@ -348,3 +349,39 @@ def test_the_caption_preview_shows_a_long_captions_first_page_as_the_render_does
     # Two lines at most (the style's max_lines), and they are the cue's first words: its first page.
     assert len(lines) == 2, shown
     assert [text for text, _ in shown] == texts[:len(shown)] and len(shown) < len(texts)
+
+
+def _saturated_pixels(png: bytes) -> int:
+    """Pixels far from grey: a colour emoji has many, white words with dark outlines none."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    return int(((rgb.max(axis=2) - rgb.min(axis=2)) > 120).sum())
+
+
+@pytest.mark.parametrize("emoji_font,colour", [("auto", True), ("none", False)], ids=["colour", "outlines"])
+def test_the_caption_preview_draws_emoji_as_the_render_will(stack, page, tmp_path, emoji_font, colour):
+    from audio.models import AudioRequest
+    from tests.factories import JobFactory
+
+    workspace = WorkspaceFactory(name="Emoji Co")
+    server_user("eve", workspace)
+    texts = ["Hot", "🔥🔥🔥", "deal"]
+    words = [{"text": t, "start": 0.1 + i * 0.3, "end": 0.35 + i * 0.3, "matched": True} for i, t in enumerate(texts)]
+    request = AudioRequest.objects.create(workspace=workspace, job=JobFactory(workspace=workspace), kind="voiceover",
+                                          provider="espeak", script=" ".join(texts), words=words)
+    composition = composition_create(workspace=workspace, title="Emoji", clips=[], caption_request=request,
+                                     caption_mode="phrase")
+    stack.env["RENDER_EMOJI_FONT"] = emoji_font
+    stack.start(worker=False)
+    log_in(page, stack.url, "eve")
+    page.goto(f"{stack.url}/editor/{composition.pk}/")
+    page.wait_for_selector("#caption-text span")
+    page.evaluate("document.fonts.ready")
+    page.wait_for_timeout(300)
+    assert page.inner_text("#caption-text").split() == texts
+    saturated = _saturated_pixels(page.locator("#caption-text").screenshot())
+    assert (saturated > 150) if colour else (saturated < 20), saturated
