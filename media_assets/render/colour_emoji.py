@@ -26,7 +26,7 @@ import logging
 import math
 import re
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,9 +40,9 @@ SYSTEM_FONTS = (Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"),)
 BITMAP_SIZE = 109
 # The probe draws in white on black; a pixel at least this bright (of 16-235) is the run's ink.
 INK_LUMA = 40
-# At most this many different pictures in one cut (each is two small sources in the filter graph);
-# emoji past them keep their outlines.
-MAX_PICTURES = 100
+# At most this many pictures laid over one cut (each is two small sources and two overlays in the
+# filter graph); emoji past them keep their outlines.
+MAX_OVERLAYS = 100
 
 # A run of emoji as captions_ass writes it: switched to the emoji font, then back to the text's font.
 _RUN = re.compile(r"\{\\fn(?P<emoji>" + re.escape(EMOJI_FAMILY) + r")\}(?P<run>[^{]*)\{\\fn(?P<after>[^}]*)\}")
@@ -179,7 +179,7 @@ def _probe_script(lines: Sequence[str], probes: Sequence[tuple[_Event, int]], fp
 
 
 def _ink_boxes(script: Path, count: int, *, size: tuple[int, int], fps: int, ffmpeg: str, fonts_dir: Path,
-               escape, timeout: float) -> list[tuple[int, int, int, int] | None]:
+               escape: Callable[[str], str], timeout: float) -> list[tuple[int, int, int, int] | None]:
     """The ink box (x0, y0, x1, y1, exclusive ends) of each of the probe script's ``count`` frames."""
     import numpy as np
 
@@ -248,7 +248,7 @@ def _picture(runs: Sequence[tuple[str, tuple[int, int, int, int]]], font: Path):
 
 
 def place(script: str, *, font: Path, size: tuple[int, int], fps: int, ffmpeg: str, fonts_dir: Path,
-          workdir: Path, escape, timeout: float = 120) -> tuple[str, tuple[Overlay, ...]]:
+          workdir: Path, escape: Callable[[str], str], timeout: float = 120) -> tuple[str, tuple[Overlay, ...]]:
     """``script`` with its emoji made transparent, and the colour pictures to lay over them.
 
     The script comes back unchanged, with no overlays, when it has no emoji. ``escape`` quotes a
@@ -281,24 +281,23 @@ def place(script: str, *, font: Path, size: tuple[int, int], fps: int, ffmpeg: s
             else:  # a run the probe saw no ink of (a glyph no emoji font has): the event keeps its outlines
                 lost.add(events[n].line)
     overlays: list[Overlay] = []
-    pictures: dict[tuple, Path] = {}
+    pictures: dict[tuple, tuple[Path, int, int] | None] = {}
     for event in events:
         if event.line in lost or event.line not in found or event.style not in styles:
             continue
         key = tuple(found[event.line])
-        made = pictures.get(key)
-        if made is None and len(pictures) >= MAX_PICTURES:
+        if key not in pictures:
+            drawn = _picture(found[event.line], font)
+            if drawn is not None:
+                picture, x, y = drawn
+                path = workdir / f"emoji-{len(pictures)}.png"
+                picture.save(path)
+                drawn = (path, x, y)
+            pictures[key] = drawn
+        if pictures[key] is None:  # the colour font draws none of its runs
             lost.add(event.line)
             continue
-        if made is None:
-            drawn = _picture(found[event.line], font)
-            if drawn is None:
-                continue
-            picture, x, y = drawn
-            path = workdir / f"emoji-{len(pictures)}.png"
-            picture.save(path)
-            made = pictures[key] = (path, x, y)
-        path, x, y = made
+        path, x, y = pictures[key]
         fade = _FADE.search(event.text)
         fade_in, fade_out = (int(fade.group(1)) / 1000, int(fade.group(2)) / 1000) if fade else (0.0, 0.0)
         previous = overlays[-1] if overlays else None
@@ -306,8 +305,11 @@ def place(script: str, *, font: Path, size: tuple[int, int], fps: int, ffmpeg: s
                 and not previous.fade_out and not fade_in):
             # The same emoji in the same place in the next event (karaoke: the next word lit): one span.
             overlays[-1] = Overlay(path, x, y, previous.start, event.end, previous.fade_in, fade_out)
-        else:
+        elif len(overlays) < MAX_OVERLAYS:
             overlays.append(Overlay(path, x, y, event.start, event.end, fade_in, fade_out))
+        else:
+            lost.add(event.line)
+            continue
         lines[event.line] = lines[event.line][: len(lines[event.line]) - len(event.text)] + hidden(
             event.text, styles[event.style])
     if lost:
@@ -315,7 +317,8 @@ def place(script: str, *, font: Path, size: tuple[int, int], fps: int, ffmpeg: s
     return "\n".join(lines), tuple(overlays)
 
 
-def filters(overlays: Sequence[Overlay], *, src: str, out: str, tag: str, fps: int, escape) -> list[str]:
+def filters(overlays: Sequence[Overlay], *, src: str, out: str, tag: str, fps: int,
+            escape: Callable[[str], str]) -> list[str]:
     """Chains laying ``overlays`` over the stream ``src`` into ``out``; ``tag`` keeps labels apart
     when they are laid over more than one stream. Each picture is one frame that ``overlay``
     repeats, or, where it fades, a looped frame faded in and out with its events."""

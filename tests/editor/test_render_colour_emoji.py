@@ -127,3 +127,16 @@ def test_a_script_drawn_on_every_frame_still_gets_its_colour_emoji(tmp_path) -> 
     assert chains[0] == "[m]ass=filename=c.ass[ot]"
     assert chains[-1] == ("[ot][me0]overlay=x=5:y=6:format=yuv420:eof_action=repeat"
                           ":enable='between(t,0.500000,1.000000)'[o]")
+
+
+def test_emoji_past_the_overlay_limit_keep_their_outlines(tmp_path, emoji_font, monkeypatch) -> None:
+    monkeypatch.setattr(colour_emoji, "MAX_OVERLAYS", 1)
+    cues = (Cue((Word("🔥", 0.0, 0.5),)), Cue((Word("plain", 0.6, 1.0),)), Cue((Word("🧊", 1.2, 1.6),)))
+    script = build_script(preset=TALL, captions=Captions(cues=cues, style=CaptionStyle(mode="phrase")))
+    text, overlays = colour_emoji.place(script.text, font=emoji_font, size=(TALL.width, TALL.height), fps=TALL.fps,
+                                        ffmpeg=default_ffmpeg(), fonts_dir=FONTS_DIR, workdir=tmp_path,
+                                        escape=escape_filter_value)
+    assert [(round(o.start, 2), round(o.end, 2)) for o in overlays] == [(0.0, 0.48)]
+    fire, ice = (line for line in text.splitlines() if "Noto Emoji" in line)
+    assert "\\1a&HFF&" in fire and "\\1a&HFF&" not in ice
+    assert ice in script.text.splitlines()  # as written: drawn as outlines
