@@ -321,7 +321,7 @@ def filters(overlays: Sequence[Overlay], *, src: str, out: str, tag: str, fps: i
             escape: Callable[[str], str]) -> list[str]:
     """Chains laying ``overlays`` over the stream ``src`` into ``out``; ``tag`` keeps labels apart
     when they are laid over more than one stream. Each picture is one frame that ``overlay``
-    repeats, or, where it fades, a looped frame faded in and out with its events."""
+    repeats, or, where it fades, that frame repeated over its events' frames and faded with them."""
     if not overlays:
         return [f"[{src}]null[{out}]"]
     parts, current = [], src
@@ -329,7 +329,10 @@ def filters(overlays: Sequence[Overlay], *, src: str, out: str, tag: str, fps: i
         picture = f"{tag}e{i}"
         source = f"movie=filename={escape(str(item.image))},format=rgba"
         if item.fade_in or item.fade_out:
-            source += f",loop=loop=-1:size=1,setpts=N/({fps}*TB)"
+            # A frame for each of its events' frames, and no more: a stream without end would keep a
+            # render that also writes its stills from running for ever.
+            frames = math.ceil((item.end - item.start) * fps) + 1
+            source += f",loop=loop={frames}:size=1,setpts=N/({fps}*TB)+{item.start:.6f}/TB"
             if item.fade_in:
                 source += f",fade=t=in:st={item.start:.6f}:d={item.fade_in:.6f}:alpha=1"
             if item.fade_out:

@@ -45,7 +45,10 @@ def _box(mask: np.ndarray) -> tuple[int, int, int, int]:
 def _render(media, tmp_path, name: str, *, font, mode: str = "phrase", end_card: EndCard | None = None):
     comp = Composition(clips=(Clip(media["grey.mp4"], duration=3.0),), end_card=end_card,
                        captions=Captions(cues=(FIRE_CUE, PLAIN_CUE), style=CaptionStyle(mode=mode, size=0.06)))
-    return render(comp, TALL, tmp_path / name, encoding=Encoding(encoder="x264"), emoji_font=font).path
+    # With its poster and scrub strip, as the render job makes every cut (a second output of the same
+    # ffmpeg: a picture stream without end kept such a render running for ever), and a deadline.
+    return render(comp, TALL, tmp_path / name, encoding=Encoding(encoder="x264"), emoji_font=font,
+                  stills_dir=tmp_path / f"{name}-stills", timeout=60).path
 
 
 def test_an_emoji_is_drawn_in_colour_in_place_of_its_outline_and_only_while_its_cue_shows(media, tmp_path,
