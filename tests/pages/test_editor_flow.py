@@ -1,7 +1,7 @@
 """The editor issue's "done when", in a real headless Chromium against daphne and a worker:
 a newcomer uploads five clips and a product photo, makes a voiceover and a music bed, builds the
 timeline with the editor's buttons, picks word-highlight captions and four platforms, renders,
-and gets four playable cuts, each made for its platform."""
+and gets four playable cuts, each made for its platform, ending on the end card with its emoji in colour."""
 
 import json
 import subprocess
@@ -36,6 +36,14 @@ def _make_sources(folder):
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "mandelbrot=size=800x600", "-frames:v", "1", str(photo)],
                    check=True, timeout=60)
     return [*paths, photo]
+
+
+def _frame(path, t):
+    import numpy as np
+
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-ss", f"{t:.3f}", "-i", str(path), "-frames:v", "1", "-f", "rawvideo",
+                          "-pix_fmt", "rgb24", "pipe:1"], capture_output=True, check=True, timeout=60).stdout
+    return np.frombuffer(raw, dtype=np.uint8).reshape(1920, 1080, 3)
 
 
 def _probe(path):
@@ -77,6 +85,7 @@ def test_a_newcomer_builds_a_timeline_in_the_editor_and_plays_four_platform_cuts
     assert page.inner_text("#caption-text").split()[:3] == ["Meet", "the", "bottle"]  # its words, before any save
     music = AudioRequest.objects.get(workspace=workspace, kind="music").asset_id
     page.select_option("#music", str(music))
+    page.fill("#end-card", "Order today 🔥")  # its emoji in colour (Noto Color Emoji, which make test installs)
     page.check("#preset-youtube")
     for key in CUTS:
         assert page.is_checked(f"#preset-{key}")
@@ -97,4 +106,8 @@ def test_a_newcomer_builds_a_timeline_in_the_editor_and_plays_four_platform_cuts
         assert (video["width"], video["height"]) == (width, height)
         assert video["codec_name"] == "h264" and any(s["codec_type"] == "audio" for s in info["streams"])
         assert abs(float(info["format"]["duration"]) - renders[key].duration) < 0.05
+    # The end card's last frame: its text, and the flame in its own colours.
+    card = _frame(Path(stack.env["MEDIA_ROOT"]) / renders["tiktok"].output.file.name, renders["tiktok"].duration - 0.1)
+    r, g, b = (card[..., i].astype(int) for i in range(3))
+    assert ((r > 190) & (g > 40) & (g < 200) & (b < 90)).sum() > 300
     page.screenshot(path=str(tmp_path / "editor-results.png"), full_page=True)
