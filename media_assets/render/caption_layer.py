@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import colour_emoji
-from .captions_ass import Region
+from .captions_ass import Region, ass_seconds
 from .colour_emoji import Overlay
 
 # The two canvases, in TV range: black (16, 128, 128), and a light one whose luma is white's and
@@ -89,8 +89,7 @@ class CaptionLayer:
 
 
 def _ms(timestamp: str) -> int:
-    hours, minutes, seconds = timestamp.strip().split(":")
-    return round((int(hours) * 3600 + int(minutes) * 60 + float(seconds)) * 1000)
+    return round(ass_seconds(timestamp) * 1000)
 
 
 def parse_events(script: str) -> list[Event]:

@@ -173,6 +173,12 @@ def on_frames(seconds: float, fps: int) -> float:
     return max(0.0, (first - 0.5) / fps)
 
 
+def ass_seconds(timestamp: str) -> float:
+    """An ASS ``H:MM:SS.cc`` time in seconds."""
+    hours, minutes, seconds = timestamp.strip().split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
 def ass_timestamp(seconds: float) -> str:
     cs = max(0, round(seconds * 100))
     h, rem = divmod(cs, 360000)

@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .captions_ass import EMOJI_FAMILY, ass_timestamp
+from .captions_ass import EMOJI_FAMILY, ass_seconds, ass_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,8 @@ class _Event:
     end: float
     style: str
     text: str
+    head: str  # the line up to its text: "Dialogue: layer,start,end,style,name,margins,effect,"
+    runs: tuple[str, ...]  # its runs of emoji, in order
 
 
 def _alpha(colour: str) -> str:
@@ -112,18 +114,14 @@ def _styles(lines: Sequence[str]) -> dict[str, _Style]:
     return styles
 
 
-def _seconds(timestamp: str) -> float:
-    hours, minutes, seconds = timestamp.strip().split(":")
-    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
-
-
 def _events(lines: Sequence[str]) -> list[_Event]:
     events = []
     for n, line in enumerate(lines):
         match = _DIALOGUE.match(line)
         if match and _RUN.search(match.group(6)):
-            events.append(_Event(n, _seconds(match.group(2)), _seconds(match.group(3)), match.group(4).strip(),
-                                 match.group(6)))
+            events.append(_Event(n, ass_seconds(match.group(2)), ass_seconds(match.group(3)), match.group(4).strip(),
+                                 match.group(6), line[: len(line) - len(match.group(6))],
+                                 tuple(run for _, run, _ in _RUN.findall(match.group(6)))))
     return events
 
 
@@ -262,14 +260,14 @@ def place(script: str, *, font: Path, size: tuple[int, int], fps: int, ffmpeg: s
     for n, event in enumerate(events):
         layouts.setdefault((event.style, _COLOUR.sub("", event.text).replace("{}", "")), []).append(n)
     probes = [(events[alike[0]], k) for alike in layouts.values()
-              for k in range(len(_RUN.findall(events[alike[0]].text)))]
+              for k in range(len(events[alike[0]].runs))]
     probe_path = workdir / "emoji-probe.ass"
     probe_path.write_text(_probe_script(lines, probes, fps), encoding="utf-8")
     boxes = _ink_boxes(probe_path, len(probes), size=size, fps=fps, ffmpeg=ffmpeg, fonts_dir=fonts_dir,
                        escape=escape, timeout=timeout)
     runs: dict[int, list[tuple[str, tuple[int, int, int, int]] | None]] = {}
     for (event, k), box in zip(probes, boxes):
-        runs.setdefault(event.line, []).append((_RUN.findall(event.text)[k][1], box) if box else None)
+        runs.setdefault(event.line, []).append((event.runs[k], box) if box else None)
     styles = _styles(lines)
     found: dict[int, list[tuple[str, tuple[int, int, int, int]]]] = {}
     lost: set[int] = set()
@@ -310,8 +308,7 @@ def place(script: str, *, font: Path, size: tuple[int, int], fps: int, ffmpeg: s
         else:
             lost.add(event.line)
             continue
-        lines[event.line] = lines[event.line][: len(lines[event.line]) - len(event.text)] + hidden(
-            event.text, styles[event.style])
+        lines[event.line] = event.head + hidden(event.text, styles[event.style])
     if lost:
         log.info("colour emoji: %d event(s) keep their outlines", len(lost))
     return "\n".join(lines), tuple(overlays)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -106,14 +108,14 @@ def test_end_card_emoji_fade_in_with_the_card(media, tmp_path, emoji_font) -> No
     assert shown > 80 and fading < shown / 2
 
 
-def test_without_a_colour_emoji_font_nothing_is_probed_and_the_script_is_unchanged(tmp_path) -> None:
+def test_a_script_without_emoji_comes_back_as_it_was_and_nothing_is_probed(tmp_path) -> None:
     script = build_script(preset=TALL, captions=Captions(cues=(PLAIN_CUE,), style=CaptionStyle()))
     text, overlays = colour_emoji.place(script.text, font=FONTS_DIR / "NotoEmoji.ttf", size=(TALL.width, TALL.height),
                                         fps=TALL.fps, ffmpeg="/nonexistent/ffmpeg", fonts_dir=FONTS_DIR,
                                         workdir=tmp_path, escape=escape_filter_value)
     assert (text, overlays) == (script.text, ())
     assert colour_emoji.find_font("none") is None and colour_emoji.find_font("") is None
-    assert colour_emoji.find_font("/fonts/Mine.ttf") == colour_emoji.Path("/fonts/Mine.ttf")
+    assert colour_emoji.find_font("/fonts/Mine.ttf") == Path("/fonts/Mine.ttf")
 
 
 def test_a_script_drawn_on_every_frame_still_gets_its_colour_emoji(tmp_path) -> None:
